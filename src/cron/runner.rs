@@ -1,0 +1,420 @@
+//! Running jobs: the `cron-run` loop, `--once`, and `cron-fire`. The only scheduler code that
+//! reads the wall clock; the decisions it takes are pure functions of "now".
+
+use super::schedule::{Schedule, format_in, load_zone};
+use super::store::{Job, Store};
+use crate::agent::{self, TurnOptions};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::tools::Caller;
+use jiff::Timestamp;
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The longest the loop sleeps before looking at the store again: other processes' changes
+/// are noticed within this.
+const POLL: Duration = Duration::from_secs(1);
+/// The longest a `--notify` command may run.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What to do with a fire that is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirePlan {
+    /// Run it; it is on time or late by no more than the grace.
+    Run,
+    /// Record it as `missed`: it is later than the grace.
+    Missed,
+    /// Record it as `skipped`: the previous run of the job is still going.
+    Skipped,
+}
+
+/// Decides what a due fire becomes. Pure: the clock is an argument.
+pub fn plan_fire(scheduled: i64, grace_secs: i64, now: i64, still_running: bool) -> FirePlan {
+    if now - scheduled > grace_secs {
+        FirePlan::Missed
+    } else if still_running {
+        FirePlan::Skipped
+    } else {
+        FirePlan::Run
+    }
+}
+
+/// The next fire of `job` strictly after `now`; missed fires in between coalesce.
+pub fn next_fire_after(job: &Job, now: i64) -> Option<i64> {
+    let schedule = Schedule::parse(&job.cron, &job.tz, Timestamp::from_second(now).ok()?).ok()?;
+    schedule
+        .next_after(Timestamp::from_second(now).ok()?)
+        .map(|next| next.as_second())
+}
+
+/// How a run of a job ended.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub ok: bool,
+    pub output: String,
+}
+
+/// The scheduler state shared by the loop and its workers.
+struct Scheduler {
+    config: Config,
+    store: Store,
+    running: Arc<Mutex<HashSet<String>>>,
+    workers: Vec<JoinHandle<bool>>,
+}
+
+/// `cron-run`: fires jobs until killed. A second daemon on the same store is refused.
+pub fn run_daemon(config: &Config) -> Result<()> {
+    let _lock = DaemonLock::acquire(&config.scheduler_db_path)?;
+    let mut scheduler = Scheduler::open(config)?;
+    let mut seen_version = None;
+    let mut earliest = None;
+    loop {
+        let version = scheduler.store.data_version()?;
+        if seen_version != Some(version) {
+            seen_version = Some(version);
+            earliest = scheduler.store.earliest_fire()?;
+        }
+        let now = SystemTime::now();
+        let now_secs = unix_seconds(now);
+        if earliest.is_some_and(|fire| fire <= now_secs) {
+            scheduler.fire_due(now_secs)?;
+            earliest = scheduler.store.earliest_fire()?;
+        }
+        scheduler.reap_finished();
+        thread::sleep(sleep_until(earliest, now));
+    }
+}
+
+/// `cron-run --once`: fires what is due now, waits for those runs, and says whether all
+/// of them succeeded.
+pub fn run_once(config: &Config) -> Result<bool> {
+    let mut scheduler = Scheduler::open(config)?;
+    scheduler.fire_due(unix_seconds(SystemTime::now()))?;
+    Ok(scheduler
+        .workers
+        .drain(..)
+        .map(|worker| worker.join().unwrap_or(false))
+        .fold(true, |all, ok| all && ok))
+}
+
+/// `cron-fire NAME`: runs one job now, in the foreground, recorded in its history.
+pub fn fire_now(config: &Config, name: &str) -> Result<RunResult> {
+    let mut store = Store::open(&config.scheduler_db_path)?;
+    let job = store.job(name)?.ok_or_else(|| unknown_job(name))?;
+    let run = store.start_manual_run(&job.name, unix_seconds(SystemTime::now()))?;
+    Ok(execute(config, &mut store, &job, run, None))
+}
+
+/// The error for a job name that is not in the store.
+pub fn unknown_job(name: &str) -> Error {
+    Error::Input(format!("no job named `{name}` (see `nanopy cron-list`)"))
+}
+
+impl Scheduler {
+    fn open(config: &Config) -> Result<Scheduler> {
+        let mut store = Store::open(&config.scheduler_db_path)?;
+        let interrupted =
+            store.mark_interrupted(&process_is_alive, unix_seconds(SystemTime::now()))?;
+        if interrupted > 0 {
+            eprintln!(
+                "warning: {interrupted} run(s) were cut short by a stop and are marked `interrupted`"
+            );
+        }
+        Ok(Scheduler {
+            config: config.clone(),
+            store,
+            running: Arc::default(),
+            workers: Vec::new(),
+        })
+    }
+
+    /// Claims and starts every due fire.
+    fn fire_due(&mut self, now: i64) -> Result<()> {
+        for job in self.store.due(now)? {
+            let Some(scheduled) = job.next_fire else {
+                continue;
+            };
+            let next = next_fire_after(&job, now);
+            let still_running = self
+                .running
+                .lock()
+                .expect("no panics hold this lock")
+                .contains(&job.name);
+            match plan_fire(scheduled, job.grace_secs, now, still_running) {
+                FirePlan::Run => {
+                    if let Some(run) = self.store.claim(&job, next, "running", now)? {
+                        self.start_worker(job, run);
+                    }
+                }
+                FirePlan::Missed => {
+                    if let Some(run) = self.store.claim(&job, next, "missed", now)? {
+                        let note = format!(
+                            "missed by {}s, more than the grace of {}s",
+                            now - scheduled,
+                            job.grace_secs
+                        );
+                        self.store
+                            .finish_run(run, "missed", None, Some(&note), now)?;
+                        log_line(&job, scheduled, "missed", Duration::ZERO, &note);
+                    }
+                }
+                FirePlan::Skipped => {
+                    if let Some(run) = self.store.claim(&job, next, "skipped", now)? {
+                        let note = "the previous run was still going";
+                        self.store
+                            .finish_run(run, "skipped", None, Some(note), now)?;
+                        eprintln!("warning: job `{}`: fire skipped, {note}", job.name);
+                        log_line(&job, scheduled, "skipped", Duration::ZERO, note);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn start_worker(&mut self, job: Job, run: i64) {
+        let config = self.config.clone();
+        let running = Arc::clone(&self.running);
+        running
+            .lock()
+            .expect("no panics hold this lock")
+            .insert(job.name.clone());
+        self.workers.push(thread::spawn(move || {
+            let ok = match Store::open(&config.scheduler_db_path) {
+                Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire).ok,
+                Err(error) => {
+                    eprintln!("error: job `{}`: {error}", job.name);
+                    false
+                }
+            };
+            running
+                .lock()
+                .expect("no panics hold this lock")
+                .remove(&job.name);
+            ok
+        }));
+    }
+
+    fn reap_finished(&mut self) {
+        self.workers.retain(|worker| !worker.is_finished());
+    }
+}
+
+/// Runs the job's agent turn, records the outcome, logs it and notifies.
+fn execute(
+    config: &Config,
+    store: &mut Store,
+    job: &Job,
+    run: i64,
+    scheduled: Option<i64>,
+) -> RunResult {
+    let started = Instant::now();
+    let options = TurnOptions {
+        model: None,
+        stream: false,
+        no_tools: false,
+        caller: Caller::Job,
+    };
+    let outcome = agent::run(config, &job.message, &options, &mut |_| {});
+    let (status, output, error) = match &outcome {
+        Ok(turn) => ("ok", Some(turn.reply.as_str()), None),
+        Err(error) => ("failed", None, Some(error.to_string())),
+    };
+    let now = unix_seconds(SystemTime::now());
+    if let Err(store_error) = store.finish_run(run, status, output, error.as_deref(), now) {
+        eprintln!(
+            "error: job `{}`: cannot record the run: {store_error}",
+            job.name
+        );
+    }
+    let text = output.map(str::to_string).or(error).unwrap_or_default();
+    log_line(
+        job,
+        scheduled.unwrap_or(now),
+        status,
+        started.elapsed(),
+        &text,
+    );
+    if let Some(command) = &job.notify {
+        notify(command, &job.name, status, &text);
+    }
+    RunResult {
+        ok: outcome.is_ok(),
+        output: text,
+    }
+}
+
+/// One line per run (time, job, status, duration), then the reply or error.
+fn log_line(job: &Job, scheduled: i64, status: &str, took: Duration, text: &str) {
+    let zone = load_zone(&job.tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let time = Timestamp::from_second(scheduled)
+        .map(|t| format_in(t, &zone))
+        .unwrap_or_default();
+    let mut entry = format!(
+        "{time} job={} status={status} duration={:.2}s\n",
+        job.name,
+        took.as_secs_f64()
+    );
+    if !text.is_empty() {
+        entry.push_str(text.trim_end());
+        entry.push('\n');
+    }
+    // One write per run, so lines of concurrent runs never interleave; a closed stdout
+    // must not stop the scheduler.
+    let _ = std::io::stdout().lock().write_all(entry.as_bytes());
+}
+
+/// Runs `sh -c command` with the reply on stdin, bounded in time.
+fn notify(command: &str, job: &str, status: &str, text: &str) {
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("NANOPY_JOB", job)
+        .env("NANOPY_STATUS", status)
+        .stdin(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            eprintln!("warning: job `{job}`: cannot run the notify command: {error}");
+            return;
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let deadline = Instant::now() + NOTIFY_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return,
+            Ok(Some(status)) => {
+                eprintln!("warning: job `{job}`: the notify command exited with {status}");
+                return;
+            }
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                eprintln!("warning: job `{job}`: the notify command took too long and was stopped");
+                return;
+            }
+        }
+    }
+}
+
+/// How long to sleep: until the earliest fire, but never past one poll interval, so changes
+/// by other processes and wall-clock jumps are noticed.
+fn sleep_until(earliest: Option<i64>, now: SystemTime) -> Duration {
+    let Some(fire) = earliest else {
+        return POLL;
+    };
+    let fire = UNIX_EPOCH + Duration::from_secs(fire.max(0) as u64);
+    fire.duration_since(now).unwrap_or(Duration::ZERO).min(POLL)
+}
+
+fn unix_seconds(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn process_is_alive(pid: i64) -> bool {
+    pid == i64::from(std::process::id()) || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The lock that keeps a second daemon off a store: an exclusive lock on a file beside it,
+/// holding the pid of the daemon that has it.
+struct DaemonLock {
+    _file: File,
+}
+
+impl DaemonLock {
+    fn acquire(store: &Path) -> Result<DaemonLock> {
+        let mut name = store.file_name().unwrap_or_default().to_os_string();
+        name.push(".daemon.lock");
+        let path: PathBuf = store.with_file_name(name);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(crate::atomic_file::PRIVATE_FILE_MODE)
+            .open(&path)
+            .map_err(Error::file("open the scheduler lock", &path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(Error::Locked {
+                    path: store.to_path_buf(),
+                    holder: format!(
+                        "a running `nanopy cron-run` (pid {}); stop it first, or use \
+                         `cron-run --once` beside it",
+                        holder.trim()
+                    ),
+                });
+            }
+            Err(TryLockError::Error(error)) => {
+                return Err(Error::file("lock the scheduler lock", &path)(error));
+            }
+        }
+        file.set_len(0).map_err(Error::file("write", &path))?;
+        file.rewind().map_err(Error::file("write", &path))?;
+        write!(file, "{}", std::process::id()).map_err(Error::file("write", &path))?;
+        Ok(DaemonLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fire_within_grace_runs_and_later_one_is_missed() {
+        assert_eq!(plan_fire(1000, 600, 1000, false), FirePlan::Run);
+        assert_eq!(plan_fire(1000, 600, 1600, false), FirePlan::Run);
+        assert_eq!(plan_fire(1000, 600, 1601, false), FirePlan::Missed);
+    }
+
+    #[test]
+    fn fire_while_previous_run_goes_is_skipped() {
+        assert_eq!(plan_fire(1000, 600, 1000, true), FirePlan::Skipped);
+    }
+
+    #[test]
+    fn missed_fires_coalesce_into_the_next_future_one() {
+        let job = Job {
+            id: 1,
+            name: "a".into(),
+            message: "m".into(),
+            cron: "*/5 * * * *".into(),
+            tz: "UTC".into(),
+            enabled: true,
+            grace_secs: 600,
+            notify: None,
+            next_fire: Some(0),
+            last_status: None,
+        };
+        // Down for an hour: the next fire is the first one after now, not the first missed.
+        let now = 3600 * 24 + 17;
+        assert_eq!(next_fire_after(&job, now), Some(3600 * 24 + 300));
+    }
+
+    #[test]
+    fn sleep_never_exceeds_the_poll_interval() {
+        let now = UNIX_EPOCH + Duration::from_secs(100);
+        assert_eq!(sleep_until(None, now), POLL);
+        assert_eq!(sleep_until(Some(10_000), now), POLL);
+        assert_eq!(sleep_until(Some(50), now), Duration::ZERO);
+        let almost = UNIX_EPOCH + Duration::from_millis(100_700);
+        assert_eq!(sleep_until(Some(101), almost), Duration::from_millis(300));
+    }
+}

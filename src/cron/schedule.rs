@@ -1,0 +1,297 @@
+//! Pure scheduling: a cron expression in a time zone, and the next fire after an instant.
+//!
+//! Nothing here reads the clock; callers pass "now" in, so every rule can be tested with
+//! plain values.
+
+use crate::error::{Error, Result};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+const FIELDS_5: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+const FIELDS_6: [&str; 6] = [
+    "second",
+    "minute",
+    "hour",
+    "day-of-month",
+    "month",
+    "day-of-week",
+];
+
+/// A parsed expression bound to its zone.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    cron: Cron,
+    zone: TimeZone,
+}
+
+impl Schedule {
+    /// Parses `expression` for the zone named `zone` (IANA). Errors name the offending field;
+    /// an expression that can never fire after `now` is refused.
+    pub fn parse(expression: &str, zone: &str, now: Timestamp) -> Result<Schedule> {
+        let zone = load_zone(zone)?;
+        let cron = parse_expression(expression)?;
+        let schedule = Schedule { cron, zone };
+        if schedule.next_after(now).is_none() {
+            return Err(Error::Input(format!(
+                "cron expression `{expression}` never fires (no matching date exists)"
+            )));
+        }
+        Ok(schedule)
+    }
+
+    /// The first fire strictly after `after`, or `None` if there is none.
+    pub fn next_after(&self, after: Timestamp) -> Option<Timestamp> {
+        let from = after.to_zoned(self.zone.clone());
+        self.cron
+            .find_next_occurrence(&from, false)
+            .ok()
+            .map(|next| next.timestamp())
+    }
+
+    /// The zone the schedule runs in.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+}
+
+/// Loads an IANA zone from the system database, with an error that says what to do.
+pub fn load_zone(name: &str) -> Result<TimeZone> {
+    TimeZone::get(name).map_err(|_| {
+        Error::Input(format!(
+            "unknown time zone `{name}`: use an IANA name like `Europe/Berlin` or `UTC` \
+             (zones are read from /usr/share/zoneinfo; install the tzdata package if it is missing)"
+        ))
+    })
+}
+
+/// The system's zone name: `TZ` if set, else `/etc/localtime`; `UTC` when neither names one.
+pub fn system_zone_name() -> String {
+    TimeZone::try_system()
+        .ok()
+        .and_then(|zone| zone.iana_name().map(str::to_string))
+        .unwrap_or_else(|| "UTC".to_string())
+}
+
+/// Formats an instant in a zone as RFC 3339 with offset, like `2026-11-26T07:00:00+07:00`.
+pub fn format_in(instant: Timestamp, zone: &TimeZone) -> String {
+    instant
+        .to_zoned(zone.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+fn parse_expression(expression: &str) -> Result<Cron> {
+    let trimmed = expression.trim();
+    let expanded = match trimmed.to_ascii_lowercase().as_str() {
+        "@yearly" | "@annually" => "0 0 1 1 *",
+        "@monthly" => "0 0 1 * *",
+        "@weekly" => "0 0 * * 0",
+        "@daily" | "@midnight" => "0 0 * * *",
+        "@hourly" => "0 * * * *",
+        other if other.starts_with('@') => {
+            return Err(Error::Input(format!(
+                "unknown cron nickname `{trimmed}`: use @yearly, @monthly, @weekly, @daily or @hourly"
+            )));
+        }
+        _ => trimmed,
+    };
+    let fields: Vec<&str> = expanded.split_whitespace().collect();
+    let names: &[&str] = match fields.len() {
+        5 => &FIELDS_5,
+        6 => &FIELDS_6,
+        n => {
+            return Err(Error::Input(format!(
+                "cron expression `{trimmed}` has {n} field{}: use 5 (minute hour day-of-month \
+                 month day-of-week) or 6 with seconds first",
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    // Parse each field alone among stars, so the error can name the field at fault.
+    for (index, name) in names.iter().enumerate() {
+        let probe: Vec<&str> = (0..fields.len())
+            .map(|i| if i == index { fields[i] } else { "*" })
+            .collect();
+        if let Err(error) = parser(false).parse(&probe.join(" ")) {
+            return Err(Error::Input(format!(
+                "invalid {name} field `{}` in cron expression `{trimmed}`: {}",
+                fields[index],
+                describe(&error)
+            )));
+        }
+    }
+    // Vixie cron's day rule: when both day fields are restricted a day matches if either
+    // does, but a field starting with `*` (even `*/2`) makes both have to match.
+    let day_of_month = fields[names.len() - 3];
+    let day_of_week = fields[names.len() - 1];
+    let both_must_match = day_of_month.starts_with('*') || day_of_week.starts_with('*');
+    parser(both_must_match)
+        .parse(&fields.join(" "))
+        .map_err(|error| {
+            Error::Input(format!(
+                "invalid cron expression `{trimmed}`: {}",
+                describe(&error)
+            ))
+        })
+}
+
+fn parser(dom_and_dow: bool) -> CronParser {
+    CronParser::builder()
+        .seconds(Seconds::Optional)
+        .dom_and_dow(dom_and_dow)
+        .build()
+}
+
+/// croner's messages start with its own type names; keep the part a user can act on.
+fn describe(error: &croner::errors::CronError) -> String {
+    let text = error.to_string();
+    let text = text
+        .trim_start_matches("Component error: ")
+        .trim_start_matches("Invalid pattern: ")
+        .trim_start_matches("Pattern contains illegal characters: ")
+        .trim_end_matches('.');
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    /// The next `n` fires after `from`, as RFC 3339 in the job's zone.
+    fn check(expression: &str, zone: &str, from: &str, expected: &[&str]) {
+        let schedule = Schedule::parse(expression, zone, at(from)).unwrap();
+        let mut now = at(from);
+        let mut fires = Vec::new();
+        for _ in 0..expected.len() {
+            now = schedule.next_after(now).unwrap();
+            fires.push(format_in(now, schedule.zone()));
+        }
+        assert_eq!(fires, expected, "{expression} in {zone} from {from}");
+    }
+
+    fn error(expression: &str) -> String {
+        Schedule::parse(expression, "UTC", at("2026-01-01T00:00:00Z"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn five_field_expression_fires_at_minute_boundaries() {
+        check(
+            "*/15 9 * * *",
+            "UTC",
+            "2026-01-01T09:20:00Z",
+            &[
+                "2026-01-01T09:30:00+00:00",
+                "2026-01-01T09:45:00+00:00",
+                "2026-01-02T09:00:00+00:00",
+            ],
+        );
+    }
+
+    #[test]
+    fn six_field_expression_has_seconds_first() {
+        check(
+            "30 0 12 * * *",
+            "UTC",
+            "2026-01-01T00:00:00Z",
+            &["2026-01-01T12:00:30+00:00"],
+        );
+    }
+
+    #[test]
+    fn nicknames_and_names_are_understood() {
+        check(
+            "@daily",
+            "UTC",
+            "2026-01-01T05:00:00Z",
+            &["2026-01-02T00:00:00+00:00"],
+        );
+        check(
+            "@weekly",
+            "UTC",
+            "2026-01-01T05:00:00Z",
+            &["2026-01-04T00:00:00+00:00"],
+        );
+        check(
+            "0 8 * JAN MON-FRI",
+            "UTC",
+            "2026-01-30T09:00:00Z",
+            &["2027-01-01T08:00:00+00:00"],
+        );
+    }
+
+    #[test]
+    fn day_fields_match_either_when_both_restricted() {
+        // 1st of the month OR any Monday (Vixie).
+        check(
+            "0 0 1 * MON",
+            "UTC",
+            "2026-03-07T12:00:00Z",
+            &[
+                "2026-03-09T00:00:00+00:00",
+                "2026-03-16T00:00:00+00:00",
+                "2026-03-23T00:00:00+00:00",
+                "2026-03-30T00:00:00+00:00",
+                "2026-04-01T00:00:00+00:00",
+            ],
+        );
+    }
+
+    #[test]
+    fn star_prefixed_day_field_makes_both_day_fields_required() {
+        // `*/2` starts with `*`, so: odd days of the month that are also Mondays.
+        check(
+            "0 0 */2 * MON",
+            "UTC",
+            "2026-03-07T12:00:00Z",
+            &[
+                "2026-03-09T00:00:00+00:00",
+                "2026-03-23T00:00:00+00:00",
+                "2026-04-13T00:00:00+00:00",
+            ],
+        );
+    }
+
+    #[test]
+    fn never_firing_expression_is_rejected() {
+        assert!(error("0 0 30 2 *").contains("never fires"));
+    }
+
+    #[test]
+    fn errors_name_the_offending_field() {
+        assert!(
+            error("61 * * * *").contains("minute field `61`"),
+            "{}",
+            error("61 * * * *")
+        );
+        assert!(error("0 25 * * *").contains("hour field `25`"));
+        assert!(error("0 0 * 13 *").contains("month field `13`"));
+        assert!(error("0 0 * * FUNDAY").contains("day-of-week field"));
+        assert!(error("99 0 0 * * *").contains("second field `99`"));
+        assert!(error("* * *").contains("has 3 fields"));
+        assert!(error("@reboot").contains("unknown cron nickname"));
+    }
+
+    #[test]
+    fn unknown_zone_is_an_input_error() {
+        let error =
+            Schedule::parse("* * * * *", "Mars/Olympus", at("2026-01-01T00:00:00Z")).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error
+                .to_string()
+                .contains("unknown time zone `Mars/Olympus`")
+        );
+    }
+}

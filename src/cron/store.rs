@@ -1,0 +1,599 @@
+//! The job store: the only SQLite code. Jobs, their run history, and the compare-and-set claim
+//! that makes each fire run once even with several schedulers on one file.
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema this build writes; older stores are migrated forward on open.
+const SCHEMA_VERSION: i64 = 1;
+/// How long a statement waits for another process's write before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Runs kept per job.
+pub const MAX_RUNS_PER_JOB: i64 = 100;
+/// Stored output and error text is capped at this many bytes.
+pub const MAX_STORED_TEXT: usize = 16 * 1024;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    message     TEXT NOT NULL,
+    cron        TEXT NOT NULL,          -- the expression exactly as typed
+    tz          TEXT NOT NULL,          -- IANA zone
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    grace_secs  INTEGER NOT NULL DEFAULT 600,
+    notify      TEXT,
+    next_fire   INTEGER,                -- Unix seconds (UTC); NULL when disabled
+    last_status TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_next_fire ON jobs (enabled, next_fire);
+CREATE TABLE runs (
+    id           INTEGER PRIMARY KEY,
+    job          TEXT NOT NULL,
+    scheduled_at INTEGER,               -- NULL for `cron-fire`
+    started_at   INTEGER NOT NULL,
+    finished_at  INTEGER,
+    status       TEXT NOT NULL,         -- running, ok, failed, missed, skipped, interrupted
+    output       TEXT,
+    error        TEXT,
+    pid          INTEGER                -- the process running it, to spot runs cut short
+);
+CREATE INDEX runs_by_job ON runs (job, id);
+";
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: i64,
+    pub name: String,
+    pub message: String,
+    pub cron: String,
+    pub tz: String,
+    pub enabled: bool,
+    pub grace_secs: i64,
+    pub notify: Option<String>,
+    pub next_fire: Option<i64>,
+    pub last_status: Option<String>,
+}
+
+/// A job to add.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub name: String,
+    pub message: String,
+    pub cron: String,
+    pub tz: String,
+    pub grace_secs: i64,
+    pub notify: Option<String>,
+}
+
+/// One recorded run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub id: i64,
+    pub job: String,
+    pub scheduled_at: Option<i64>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub status: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+}
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const JOB_COLUMNS: &str =
+    "id, name, message, cron, tz, enabled, grace_secs, notify, next_fire, last_status";
+
+fn job_from_row(row: &rusqlite::Row) -> rusqlite::Result<Job> {
+    Ok(Job {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        message: row.get(2)?,
+        cron: row.get(3)?,
+        tz: row.get(4)?,
+        enabled: row.get(5)?,
+        grace_secs: row.get(6)?,
+        notify: row.get(7)?,
+        next_fire: row.get(8)?,
+        last_status: row.get(9)?,
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0600) and migrates the store at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            // Create the file ourselves so it is private from the first byte.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(crate::atomic_file::PRIVATE_FILE_MODE)
+                .open(path)
+                .map_err(Error::file("create the job store", path))?;
+        }
+        let conn = Connection::open(path).map_err(Error::store(path))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.prepare().map_err(|error| match error {
+            Error::Store { path, message } if message.contains("not a database") => Error::Store {
+                path,
+                message: "the file is not an SQLite database; move it away to start a new store"
+                    .into(),
+            },
+            other => other,
+        })?;
+        Ok(store)
+    }
+
+    fn prepare(&mut self) -> Result<()> {
+        let map = Error::store(&self.path);
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(map)?;
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(Error::store(&self.path))?;
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(Error::store(&self.path))?;
+        self.migrate()
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(Error::store(&path))?;
+        let apscheduler: bool = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(Error::store(&path))?
+            > 0;
+        if apscheduler {
+            return Err(Error::Store {
+                path,
+                message: "this is the Python tool's APScheduler job store, which nanopy cannot \
+                          read; point `scheduler_db_path` at a new file and re-add the jobs with \
+                          `nanopy cron-add`"
+                    .into(),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(Error::Store {
+                path,
+                message: format!(
+                    "schema version {version} is newer than this nanopy understands \
+                     ({SCHEMA_VERSION}); upgrade nanopy"
+                ),
+            });
+        }
+        if version < 1 {
+            tx.execute_batch(SCHEMA_V1).map_err(Error::store(&path))?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))
+    }
+
+    /// The file behind the store.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Adds a job, or replaces the one of the same name when `replace` is set.
+    pub fn add(&mut self, job: &NewJob, next_fire: i64, replace: bool, now: i64) -> Result<Job> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM jobs WHERE name = ?1",
+                [&job.name],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(Error::store(&path))?
+            .is_some();
+        if exists && !replace {
+            return Err(Error::Input(format!(
+                "a job named `{}` exists already; pass --replace to overwrite it",
+                job.name
+            )));
+        }
+        tx.execute(
+            "INSERT INTO jobs (name, message, cron, tz, enabled, grace_secs, notify, next_fire,
+                               created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT (name) DO UPDATE SET
+                message = excluded.message, cron = excluded.cron, tz = excluded.tz,
+                enabled = 1, grace_secs = excluded.grace_secs, notify = excluded.notify,
+                next_fire = excluded.next_fire, updated_at = excluded.updated_at",
+            params![
+                job.name,
+                job.message,
+                job.cron,
+                job.tz,
+                job.grace_secs,
+                job.notify,
+                next_fire,
+                now
+            ],
+        )
+        .map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))?;
+        self.job(&job.name)?
+            .ok_or_else(|| Error::Failed("the job vanished right after being added".into()))
+    }
+
+    /// Every job, by name.
+    pub fn jobs(&self) -> Result<Vec<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY name");
+        self.query_jobs(&sql, [])
+    }
+
+    /// The job called `name`.
+    pub fn job(&self, name: &str) -> Result<Option<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE name = ?1");
+        Ok(self.query_jobs(&sql, [name])?.into_iter().next())
+    }
+
+    /// Enabled jobs whose next fire is at or before `now`.
+    pub fn due(&self, now: i64) -> Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE enabled = 1 AND next_fire <= ?1 ORDER BY next_fire"
+        );
+        self.query_jobs(&sql, [now])
+    }
+
+    /// The earliest next fire among enabled jobs.
+    pub fn earliest_fire(&self) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT min(next_fire) FROM jobs WHERE enabled = 1",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(Error::store(&self.path))
+    }
+
+    /// A number that changes whenever another connection commits a change, so the daemon
+    /// can notice other processes' edits without re-reading the jobs.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(Error::store(&self.path))
+    }
+
+    /// Removes a job and its history; returns whether it existed.
+    pub fn remove(&mut self, name: &str) -> Result<bool> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(Error::store(&path))?;
+        let removed = tx
+            .execute("DELETE FROM jobs WHERE name = ?1", [name])
+            .map_err(Error::store(&path))?;
+        tx.execute("DELETE FROM runs WHERE job = ?1", [name])
+            .map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))?;
+        Ok(removed > 0)
+    }
+
+    /// Enables (with its next fire) or disables a job; returns whether it existed.
+    pub fn set_enabled(&mut self, name: &str, next_fire: Option<i64>, now: i64) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE jobs SET enabled = ?2, next_fire = ?3, updated_at = ?4 WHERE name = ?1",
+                params![name, next_fire.is_some(), next_fire, now],
+            )
+            .map_err(Error::store(&self.path))?;
+        Ok(changed > 0)
+    }
+
+    /// Claims the fire at `job.next_fire` for this process: moves the job's next fire to
+    /// `new_next_fire` only if no one else has (compare-and-set in a write transaction), and
+    /// records a run with `status`. Returns the run's id, or `None` if another scheduler
+    /// claimed the fire first.
+    pub fn claim(
+        &mut self,
+        job: &Job,
+        new_next_fire: Option<i64>,
+        status: &str,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        let claimed = tx
+            .execute(
+                "UPDATE jobs SET next_fire = ?3, updated_at = ?4
+                 WHERE id = ?1 AND enabled = 1 AND next_fire IS ?2",
+                params![job.id, job.next_fire, new_next_fire, now],
+            )
+            .map_err(Error::store(&path))?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let run =
+            insert_run(&tx, &job.name, job.next_fire, status, now).map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))?;
+        Ok(Some(run))
+    }
+
+    /// Records a run that is not a scheduled fire (`cron-fire`), started now.
+    pub fn start_manual_run(&mut self, job: &str, now: i64) -> Result<i64> {
+        insert_run(&self.conn, job, None, "running", now).map_err(Error::store(&self.path))
+    }
+
+    /// Records how a run ended, sets the job's last status and trims its history.
+    pub fn finish_run(
+        &mut self,
+        run: i64,
+        status: &str,
+        output: Option<&str>,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        tx.execute(
+            "UPDATE runs SET status = ?2, output = ?3, error = ?4, finished_at = ?5 WHERE id = ?1",
+            params![run, status, output.map(cap_text), error.map(cap_text), now],
+        )
+        .map_err(Error::store(&path))?;
+        set_last_status(&tx, run, status).map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))
+    }
+
+    /// Records a run that ends as it starts (`missed`, `skipped`), with a note.
+    pub fn record_instant_run(
+        &mut self,
+        job: &str,
+        scheduled_at: Option<i64>,
+        status: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<()> {
+        let run = insert_run(&self.conn, job, scheduled_at, status, now)
+            .map_err(Error::store(&self.path))?;
+        self.finish_run(run, status, None, Some(note), now)
+    }
+
+    /// Marks runs left `running` by processes that no longer exist as `interrupted`;
+    /// returns how many.
+    pub fn mark_interrupted(&mut self, is_alive: &dyn Fn(i64) -> bool, now: i64) -> Result<usize> {
+        let path = self.path.clone();
+        let stale: Vec<(i64, Option<i64>)> = {
+            let mut statement = self
+                .conn
+                .prepare("SELECT id, pid FROM runs WHERE status = 'running'")
+                .map_err(Error::store(&path))?;
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(Error::store(&path))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(Error::store(&path))?
+        };
+        let mut count = 0;
+        for (run, pid) in stale {
+            if pid.is_some_and(is_alive) {
+                continue;
+            }
+            self.finish_run(
+                run,
+                "interrupted",
+                None,
+                Some("the scheduler stopped before the run finished"),
+                now,
+            )?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Past runs, newest first, of one job or all.
+    pub fn runs(&self, job: Option<&str>, limit: i64) -> Result<Vec<Run>> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT id, job, scheduled_at, started_at, finished_at, status, output, error
+                 FROM runs WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(Error::store(&self.path))?;
+        statement
+            .query_map(params![job, limit], |row| {
+                Ok(Run {
+                    id: row.get(0)?,
+                    job: row.get(1)?,
+                    scheduled_at: row.get(2)?,
+                    started_at: row.get(3)?,
+                    finished_at: row.get(4)?,
+                    status: row.get(5)?,
+                    output: row.get(6)?,
+                    error: row.get(7)?,
+                })
+            })
+            .map_err(Error::store(&self.path))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(Error::store(&self.path))
+    }
+
+    fn query_jobs<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Job>> {
+        let mut statement = self.conn.prepare(sql).map_err(Error::store(&self.path))?;
+        statement
+            .query_map(params, job_from_row)
+            .map_err(Error::store(&self.path))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(Error::store(&self.path))
+    }
+}
+
+fn insert_run(
+    conn: &Connection,
+    job: &str,
+    scheduled_at: Option<i64>,
+    status: &str,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO runs (job, scheduled_at, started_at, status, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![job, scheduled_at, now, status, std::process::id()],
+    )?;
+    let run = conn.last_insert_rowid();
+    // Keep the newest runs per job; the index makes this a short range delete.
+    conn.execute(
+        "DELETE FROM runs WHERE job = ?1 AND id <= (
+             SELECT id FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        params![job, MAX_RUNS_PER_JOB],
+    )?;
+    Ok(run)
+}
+
+fn set_last_status(conn: &Connection, run: i64, status: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE jobs SET last_status = ?2 WHERE name = (SELECT job FROM runs WHERE id = ?1)",
+        params![run, status],
+    )
+}
+
+fn cap_text(text: &str) -> String {
+    if text.len() <= MAX_STORED_TEXT {
+        return text.to_string();
+    }
+    let mut end = MAX_STORED_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [truncated]", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(name: &str) -> Store {
+        let dir = std::env::temp_dir().join(format!("nanopy-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Store::open(&dir.join("jobs.sqlite")).unwrap()
+    }
+
+    fn new_job(name: &str) -> NewJob {
+        NewJob {
+            name: name.into(),
+            message: "hello".into(),
+            cron: "* * * * *".into(),
+            tz: "UTC".into(),
+            grace_secs: 600,
+            notify: None,
+        }
+    }
+
+    #[test]
+    fn a_fire_can_be_claimed_only_once() {
+        let mut first = store("claim");
+        let job = first.add(&new_job("a"), 100, false, 0).unwrap();
+        let mut second = Store::open(first.path()).unwrap();
+        assert!(
+            first
+                .claim(&job, Some(160), "running", 100)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            second
+                .claim(&job, Some(160), "running", 100)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(second.job("a").unwrap().unwrap().next_fire, Some(160));
+    }
+
+    #[test]
+    fn duplicate_name_needs_replace() {
+        let mut store = store("dup");
+        store.add(&new_job("a"), 100, false, 0).unwrap();
+        assert_eq!(
+            store
+                .add(&new_job("a"), 100, false, 0)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+        let mut changed = new_job("a");
+        changed.message = "new".into();
+        assert_eq!(store.add(&changed, 200, true, 0).unwrap().message, "new");
+        assert_eq!(store.jobs().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn history_is_capped_per_job() {
+        let mut store = store("cap");
+        store.add(&new_job("a"), 100, false, 0).unwrap();
+        for n in 0..(MAX_RUNS_PER_JOB + 5) {
+            store
+                .record_instant_run("a", Some(n), "missed", "late", n)
+                .unwrap();
+        }
+        let runs = store.runs(Some("a"), 1000).unwrap();
+        assert_eq!(runs.len() as i64, MAX_RUNS_PER_JOB);
+        assert_eq!(runs[0].scheduled_at, Some(MAX_RUNS_PER_JOB + 4));
+        assert_eq!(
+            store.job("a").unwrap().unwrap().last_status.as_deref(),
+            Some("missed")
+        );
+    }
+
+    #[test]
+    fn runs_of_dead_processes_become_interrupted() {
+        let mut store = store("interrupted");
+        let job = store.add(&new_job("a"), 100, false, 0).unwrap();
+        store
+            .claim(&job, Some(160), "running", 100)
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.mark_interrupted(&|_| true, 101).unwrap(), 0);
+        assert_eq!(store.mark_interrupted(&|_| false, 101).unwrap(), 1);
+        assert_eq!(store.runs(None, 10).unwrap()[0].status, "interrupted");
+    }
+
+    #[test]
+    fn apscheduler_store_is_refused() {
+        let dir = std::env::temp_dir().join(format!("nanopy-store-aps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("jobs.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE apscheduler_jobs (id TEXT, next_run_time REAL, job_state BLOB)",
+            )
+            .unwrap();
+        let error = Store::open(&path).err().unwrap().to_string();
+        assert!(error.contains("APScheduler"), "{error}");
+    }
+}

@@ -1,0 +1,126 @@
+//! The one error type of the program, and the exit code each kind of error maps to.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Shorthand for results whose error is ours.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, grouped by the exit code scripts rely on (SPEC §2).
+#[derive(Debug)]
+pub enum Error {
+    /// The command line is wrong: unknown flag, missing argument, bad value. Exit 2.
+    Usage(String),
+    /// The input is understood but invalid: a bad cron expression, bad tool-call JSON, an
+    /// unknown tool or job. Exit 2.
+    Input(String),
+    /// The config file is not valid JSON or has a value of the wrong type. Exit 3.
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The configuration is well-formed but unusable (a bad URL, a zero timeout). Exit 3.
+    Config(String),
+    /// A local file could not be read or written. Exit 3.
+    File {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The memory file exists but is not a JSON object; it is left untouched. Exit 3.
+    MemoryCorrupt { path: PathBuf, detail: String },
+    /// Another process held a lock for longer than we are willing to wait. Exit 3.
+    Locked { path: PathBuf, holder: String },
+    /// The job store could not be opened, read or written. Exit 3.
+    Store { path: PathBuf, message: String },
+    /// The provider could not be reached or gave an unusable answer. Exit 4.
+    Provider { endpoint: String, message: String },
+    /// Anything else that failed: a local tool, a key that is not there. Exit 1.
+    Failed(String),
+    /// stdout was closed by the reader (`nanopy … | head -1`); we stop quietly. Exit 0.
+    BrokenPipe,
+}
+
+impl Error {
+    /// The process exit status for this error (SPEC §2).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::BrokenPipe => 0,
+            Error::Failed(_) => 1,
+            Error::Usage(_) | Error::Input(_) => 2,
+            Error::ConfigSyntax { .. }
+            | Error::Config(_)
+            | Error::File { .. }
+            | Error::MemoryCorrupt { .. }
+            | Error::Locked { .. }
+            | Error::Store { .. } => 3,
+            Error::Provider { .. } => 4,
+        }
+    }
+
+    /// A file error, for `map_err`.
+    pub fn file(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.to_path_buf();
+        move |source| Error::File {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// A job-store error, for `map_err` on rusqlite results.
+    pub fn store(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
+        let path = path.to_path_buf();
+        move |source| Error::Store {
+            path,
+            message: source.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) => write!(f, "{message} (see `nanopy --help`)"),
+            Error::Input(message) | Error::Failed(message) | Error::Config(message) => {
+                f.write_str(message)
+            }
+            Error::ConfigSyntax {
+                path,
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "invalid config `{}` at line {line}, column {column}: {message}; fix the file \
+                 (it is never overwritten) or move it away to get the defaults",
+                path.display()
+            ),
+            Error::File {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} `{}`: {source}", path.display()),
+            Error::MemoryCorrupt { path, detail } => write!(
+                f,
+                "memory file `{}` is not a JSON object ({detail}); it was left untouched: \
+                 repair it, or move it away to start with an empty memory",
+                path.display()
+            ),
+            Error::Locked { path, holder } => write!(
+                f,
+                "`{}` is locked by {holder}; try again when it has finished",
+                path.display()
+            ),
+            Error::Store { path, message } => {
+                write!(f, "job store `{}`: {message}", path.display())
+            }
+            Error::Provider { endpoint, message } => write!(f, "provider `{endpoint}`: {message}"),
+            Error::BrokenPipe => f.write_str("stdout was closed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

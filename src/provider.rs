@@ -1,0 +1,688 @@
+//! The only module that speaks HTTP: one blocking chat-completions client with a retry layer,
+//! lenient response parsing and server-sent-event streaming.
+
+use crate::config::ProviderConfig;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{BufRead, BufReader};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Responses larger than this are refused rather than held in memory.
+const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+/// The longest wait a server may ask for with `Retry-After`.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The first backoff; doubled for every further retry, then jittered.
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
+/// Statuses worth another try: the server is busy, restarting or rate limiting.
+const RETRYABLE_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
+
+/// One message of the conversation, as the API takes it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Message {
+    pub role: &'static str,
+    /// Always a string, never null: several self-hosted servers reject a null content even on
+    /// an assistant message that carries tool calls, and OpenAI accepts an empty string.
+    pub content: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl Message {
+    /// A message with a role and text.
+    pub fn new(role: &'static str, content: impl Into<String>) -> Message {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// The result of a tool call, answering the call with `id`.
+    pub fn tool_result(id: &str, content: impl Into<String>) -> Message {
+        Message {
+            tool_call_id: Some(id.to_string()),
+            ..Message::new("tool", content)
+        }
+    }
+}
+
+/// A function call the model asked for.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ToolCall {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: FunctionCall,
+}
+
+/// The function part of a tool call; `arguments` is a JSON text, as the API sends it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FunctionCall {
+    pub name: String,
+    pub arguments: String,
+}
+
+/// One request: the model, the messages, and the tools on offer.
+#[derive(Debug, Serialize)]
+pub struct ChatRequest<'a> {
+    pub model: &'a str,
+    pub messages: &'a [Message],
+    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+    pub tools: &'a [Value],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stream: bool,
+}
+
+/// What came back: text, tool calls or both, plus what the server says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatReply {
+    pub content: Option<String>,
+    pub tool_calls: Vec<ToolCall>,
+    pub model: Option<String>,
+    pub usage: Option<Value>,
+}
+
+/// A client for one endpoint.
+pub struct Provider {
+    agent: ureq::Agent,
+    endpoint: String,
+    api_key: String,
+    timeout: Duration,
+    max_retries: u32,
+}
+
+/// How one attempt ended, for the retry decision.
+enum Attempt {
+    Done(ureq::http::Response<ureq::Body>),
+    Retry {
+        error: Error,
+        wait: Option<Duration>,
+    },
+    Fail(Error),
+}
+
+impl Provider {
+    /// A client for `{base_url}/chat/completions`.
+    pub fn new(config: &ProviderConfig) -> Result<Provider> {
+        let base_url = config.base_url.trim_end_matches('/');
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "provider base_url `{}` must start with http:// or https://",
+                redact_userinfo(base_url)
+            )));
+        }
+        if config.timeout_secs == 0 {
+            return Err(Error::Config(
+                "provider timeout_secs must be at least 1".into(),
+            ));
+        }
+        let agent = ureq::Agent::config_builder()
+            // We read error bodies ourselves: the provider's message is what the user needs.
+            .http_status_as_error(false)
+            .user_agent(concat!("nanopy/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Ok(Provider {
+            agent,
+            endpoint: format!("{base_url}/chat/completions"),
+            api_key: config.api_key.clone(),
+            timeout: Duration::from_secs(config.timeout_secs),
+            max_retries: config.max_retries,
+        })
+    }
+
+    /// The endpoint as shown in messages: no credentials.
+    pub fn endpoint(&self) -> String {
+        redact_userinfo(&self.endpoint)
+    }
+
+    /// One completion. `timeout_secs` bounds the whole call, retries included.
+    pub fn complete(&self, request: &ChatRequest) -> Result<ChatReply> {
+        let body = serde_json::to_vec(request).expect("requests always serialise");
+        let deadline = Instant::now() + self.timeout;
+        let mut response = self.send_with_retries(&body, deadline, None)?;
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_string()
+            .map_err(|error| self.transport_error(error))?;
+        self.parse_reply(&text)
+    }
+
+    /// A streamed completion: `on_text` gets each piece of content as it arrives. Each read
+    /// waits at most `timeout_secs`, so a stream may run longer than one timeout in total but
+    /// never stalls for longer.
+    pub fn stream(
+        &self,
+        request: &ChatRequest,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply> {
+        let body = serde_json::to_vec(request).expect("requests always serialise");
+        let deadline = Instant::now() + self.timeout;
+        let response = self.send_with_retries(&body, deadline, Some(self.timeout))?;
+        let reader = BufReader::new(response.into_body().into_reader());
+        let mut assembly = StreamAssembly::default();
+        for line in reader.lines() {
+            let line = line.map_err(|error| self.io_error(&error))?;
+            let Some(data) = line.strip_prefix("data:") else {
+                continue;
+            };
+            let data = data.trim();
+            if data == "[DONE]" {
+                break;
+            }
+            if data.is_empty() {
+                continue;
+            }
+            let chunk: Value = serde_json::from_str(data)
+                .map_err(|error| self.invalid(&format!("a stream event is not JSON ({error})")))?;
+            if let Some(message) = error_message(&chunk) {
+                return Err(self.failure(message));
+            }
+            if let Some(text) = assembly.add(&chunk) {
+                on_text(&text);
+            }
+        }
+        let reply = assembly.finish();
+        self.check_usable(reply)
+    }
+
+    /// Checks that the server answers, for `doctor`: a GET of `{base_url}/models`, bounded
+    /// to a few seconds. Any HTTP answer but an authentication failure counts as reachable.
+    pub fn probe(&self) -> Result<String> {
+        let url = self
+            .endpoint
+            .trim_end_matches("/chat/completions")
+            .to_string()
+            + "/models";
+        let mut request = self.agent.get(&url);
+        if !self.api_key.is_empty() {
+            request = request.header("Authorization", format!("Bearer {}", self.api_key));
+        }
+        let timeout = self.timeout.min(Duration::from_secs(5));
+        let response = request
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .call()
+            .map_err(|error| self.transport_error(error))?;
+        match response.status().as_u16() {
+            401 | 403 => Err(self.failure(format!(
+                "HTTP {}: the server rejected the API key",
+                response.status().as_u16()
+            ))),
+            status => Ok(format!(
+                "provider `{}` reachable (HTTP {status})",
+                self.endpoint()
+            )),
+        }
+    }
+
+    fn send_with_retries(
+        &self,
+        body: &[u8],
+        deadline: Instant,
+        per_read: Option<Duration>,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
+        let mut retry = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(self.timed_out());
+            }
+            let error = match self.attempt(body, remaining, per_read) {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::Retry { error, .. } if retry >= self.max_retries => return Err(error),
+                Attempt::Retry { error, wait } => {
+                    let wait = wait.unwrap_or_else(|| backoff(retry));
+                    if Instant::now() + wait >= deadline {
+                        return Err(error);
+                    }
+                    thread::sleep(wait);
+                    error
+                }
+            };
+            drop(error);
+            retry += 1;
+        }
+    }
+
+    fn attempt(&self, body: &[u8], remaining: Duration, per_read: Option<Duration>) -> Attempt {
+        let mut request = self
+            .agent
+            .post(&self.endpoint)
+            .header("Content-Type", "application/json");
+        if !self.api_key.is_empty() {
+            request = request.header("Authorization", format!("Bearer {}", self.api_key));
+        }
+        // A stream is bounded per read instead: a long answer may take longer than one
+        // timeout in total while never going quiet.
+        let global = if per_read.is_some() {
+            None
+        } else {
+            Some(remaining)
+        };
+        let request = request
+            .config()
+            .timeout_global(global)
+            .timeout_connect(Some(remaining))
+            .timeout_recv_response(Some(remaining))
+            .timeout_per_read(per_read)
+            .build();
+        match request.send(body) {
+            Ok(response) if response.status().is_success() => Attempt::Done(response),
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let wait = retry_after(&response);
+                let text = response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .lossy_utf8(true)
+                    .read_to_string()
+                    .unwrap_or_default();
+                let reason = response.status().canonical_reason().unwrap_or("");
+                let error = self.failure(status_message(status, reason, &text));
+                if RETRYABLE_STATUSES.contains(&status) {
+                    Attempt::Retry { error, wait }
+                } else {
+                    Attempt::Fail(error)
+                }
+            }
+            Err(error) => {
+                let retryable = matches!(error, ureq::Error::ConnectionFailed | ureq::Error::Io(_));
+                let error = self.transport_error(error);
+                if retryable {
+                    Attempt::Retry { error, wait: None }
+                } else {
+                    Attempt::Fail(error)
+                }
+            }
+        }
+    }
+
+    fn parse_reply(&self, text: &str) -> Result<ChatReply> {
+        let value: Value = serde_json::from_str(text).map_err(|error| {
+            self.invalid(&format!(
+                "the response is not JSON ({error}): {}",
+                snippet(text)
+            ))
+        })?;
+        if let Some(message) = error_message(&value) {
+            return Err(self.failure(message));
+        }
+        let choice = value.get("choices").and_then(|c| c.get(0));
+        let message = choice.and_then(|c| c.get("message"));
+        let reply = ChatReply {
+            content: message.and_then(|m| content_text(m.get("content"))),
+            tool_calls: message
+                .and_then(|m| m.get("tool_calls"))
+                .and_then(Value::as_array)
+                .map(|calls| {
+                    calls
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(n, call)| tool_call(call, n))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            model: value
+                .get("model")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            usage: value.get("usage").filter(|u| !u.is_null()).cloned(),
+        };
+        self.check_usable(reply)
+    }
+
+    fn check_usable(&self, reply: ChatReply) -> Result<ChatReply> {
+        let has_text = reply
+            .content
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        if has_text || !reply.tool_calls.is_empty() {
+            Ok(reply)
+        } else {
+            Err(self.invalid("the reply has neither text nor tool calls"))
+        }
+    }
+
+    fn transport_error(&self, error: ureq::Error) -> Error {
+        let message = match error {
+            ureq::Error::Timeout(_) => return self.timed_out(),
+            ureq::Error::Io(io) => return self.io_error(&io),
+            ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_string(),
+            ureq::Error::ConnectionFailed => "connection failed".to_string(),
+            ureq::Error::BodyExceedsLimit(limit) => {
+                format!("the response is larger than {} MiB", limit / (1024 * 1024))
+            }
+            ureq::Error::Tls(detail) => format!("TLS error: {detail}"),
+            other => other.to_string(),
+        };
+        self.failure(message)
+    }
+
+    fn io_error(&self, error: &std::io::Error) -> Error {
+        use std::io::ErrorKind::*;
+        let message = match error.kind() {
+            ConnectionRefused => "connection refused: is the server running?".to_string(),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                "the connection was closed before the response was complete".to_string()
+            }
+            TimedOut | WouldBlock => return self.timed_out(),
+            _ => format!("network error: {error}"),
+        };
+        self.failure(message)
+    }
+
+    fn timed_out(&self) -> Error {
+        self.failure(format!(
+            "no complete answer within {}s (provider.timeout_secs)",
+            self.timeout.as_secs()
+        ))
+    }
+
+    fn invalid(&self, detail: &str) -> Error {
+        self.failure(format!("unusable response: {detail}"))
+    }
+
+    fn failure(&self, message: String) -> Error {
+        Error::Provider {
+            endpoint: self.endpoint(),
+            // A server may echo the request, key included, in its error text.
+            message: if self.api_key.is_empty() {
+                message
+            } else {
+                message.replace(&self.api_key, "[redacted]")
+            },
+        }
+    }
+}
+
+/// Builds a reply from stream chunks: content pieces appended, tool calls assembled by index
+/// (id and name arrive first, argument pieces after).
+#[derive(Default)]
+struct StreamAssembly {
+    content: String,
+    calls: Vec<(String, String, String)>,
+    model: Option<String>,
+    usage: Option<Value>,
+}
+
+impl StreamAssembly {
+    /// Takes one chunk; returns its content piece, if any, for printing.
+    fn add(&mut self, chunk: &Value) -> Option<String> {
+        if let Some(model) = chunk.get("model").and_then(Value::as_str) {
+            self.model = Some(model.to_string());
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
+            self.usage = Some(usage.clone());
+        }
+        let delta = chunk.get("choices")?.get(0)?.get("delta")?;
+        if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
+            for (position, call) in calls.iter().enumerate() {
+                let index = call
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .map_or(position, |i| i as usize);
+                while self.calls.len() <= index {
+                    self.calls.push(Default::default());
+                }
+                let slot = &mut self.calls[index];
+                if let Some(id) = call.get("id").and_then(Value::as_str) {
+                    slot.0 = id.to_string();
+                }
+                let function = call.get("function");
+                if let Some(name) = function.and_then(|f| f.get("name")).and_then(Value::as_str) {
+                    slot.1.push_str(name);
+                }
+                if let Some(args) = function.and_then(|f| f.get("arguments")) {
+                    match args {
+                        Value::String(piece) => slot.2.push_str(piece),
+                        Value::Null => {}
+                        other => slot.2.push_str(&other.to_string()),
+                    }
+                }
+            }
+        }
+        let text = content_text(delta.get("content"))?;
+        self.content.push_str(&text);
+        Some(text)
+    }
+
+    fn finish(self) -> ChatReply {
+        let tool_calls = self
+            .calls
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (_, name, _))| !name.is_empty())
+            .map(|(n, (id, name, arguments))| ToolCall {
+                id: if id.is_empty() {
+                    format!("call_{n}")
+                } else {
+                    id
+                },
+                kind: "function",
+                function: FunctionCall {
+                    name,
+                    arguments: if arguments.trim().is_empty() {
+                        "{}".into()
+                    } else {
+                        arguments
+                    },
+                },
+            })
+            .collect();
+        ChatReply {
+            content: (!self.content.is_empty()).then_some(self.content),
+            tool_calls,
+            model: self.model,
+            usage: self.usage,
+        }
+    }
+}
+
+/// Message content is a string, or (some servers) an array of `{"type":"text","text":…}`.
+fn content_text(content: Option<&Value>) -> Option<String> {
+    match content? {
+        Value::String(text) => Some(text.clone()),
+        Value::Array(parts) => {
+            let text: String = parts
+                .iter()
+                .filter_map(|part| part.get("text").and_then(Value::as_str))
+                .collect();
+            (!text.is_empty()).then_some(text)
+        }
+        _ => None,
+    }
+}
+
+/// A tool call from a response; `arguments` may come as a JSON text or (some servers) as an
+/// object. A call without a function name is dropped: there is nothing to run.
+fn tool_call(call: &Value, position: usize) -> Option<ToolCall> {
+    let function = call.get("function")?;
+    let name = function.get("name")?.as_str()?.to_string();
+    let arguments = match function.get("arguments") {
+        Some(Value::String(text)) if !text.trim().is_empty() => text.clone(),
+        Some(Value::Null) | None => "{}".to_string(),
+        Some(Value::String(_)) => "{}".to_string(),
+        Some(other) => other.to_string(),
+    };
+    let id = call
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map_or_else(|| format!("call_{position}"), str::to_string);
+    Some(ToolCall {
+        id,
+        kind: "function",
+        function: FunctionCall { name, arguments },
+    })
+}
+
+/// The provider's own error message in a body: `{"error": {"message": …}}`, `{"error": "…"}`,
+/// `{"message": …}` or `{"detail": …}`.
+fn error_message(value: &Value) -> Option<String> {
+    let error = value.get("error").filter(|e| !e.is_null());
+    let text = match error {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(error) => error
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| Some(error.to_string())),
+        None => None,
+    };
+    text.map(|text| format!("the provider reported an error: {}", one_line(&text)))
+}
+
+fn status_message(status: u16, reason: &str, body: &str) -> String {
+    let detail = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|value| {
+            let error = value.get("error").filter(|e| !e.is_null());
+            match error {
+                Some(Value::String(text)) => Some(text.clone()),
+                Some(error) => error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                None => ["message", "detail"]
+                    .iter()
+                    .find_map(|key| value.get(key).and_then(Value::as_str).map(str::to_string)),
+            }
+        })
+        .or_else(|| {
+            let trimmed = body.trim_start();
+            // An HTML error page (a proxy's 502) says nothing a terminal line can carry.
+            (!trimmed.is_empty() && !trimmed.starts_with('<')).then(|| snippet(trimmed))
+        });
+    match detail {
+        Some(detail) => format!("HTTP {status} {reason}: {}", one_line(&detail)),
+        None => format!("HTTP {status} {reason}").trim_end().to_string(),
+    }
+}
+
+fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    let seconds: f64 = response
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Exponential backoff with "equal jitter": half fixed, half random, so that many clients
+/// retrying after one outage spread out.
+fn backoff(retry: u32) -> Duration {
+    let full = BASE_BACKOFF
+        .saturating_mul(1 << retry.min(6))
+        .min(MAX_RETRY_AFTER);
+    let random = RandomState::new().hash_one(Instant::now()) % 1000;
+    full / 2 + full / 2 * random as u32 / 1000
+}
+
+fn one_line(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    snippet(&line)
+}
+
+fn snippet(text: &str) -> String {
+    let mut cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// `http://user:secret@host/v1` → `http://***@host/v1`: endpoints are shown, credentials not.
+fn redact_userinfo(url: &str) -> String {
+    if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            return format!("{}***{}", &url[..scheme_end + 3], &rest[at..]);
+        }
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn backoff_grows_and_stays_jittered_within_bounds() {
+        for retry in 0..4 {
+            let full = BASE_BACKOFF * (1 << retry);
+            let wait = backoff(retry);
+            assert!(wait >= full / 2 && wait <= full, "{retry}: {wait:?}");
+        }
+        assert!(backoff(30) <= MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn stream_assembles_tool_call_pieces_by_index() {
+        let mut assembly = StreamAssembly::default();
+        let chunks = [
+            json!({"choices":[{"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"time","arguments":""}}]}}]}),
+            json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\""}}]}}]}),
+            json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":":1}"}}]},"finish_reason":null}]}),
+            json!({"choices":[{"delta":{"content":"hi"}}],"model":"m"}),
+        ];
+        let printed: Vec<String> = chunks.iter().filter_map(|c| assembly.add(c)).collect();
+        assert_eq!(printed, vec!["hi"]);
+        let reply = assembly.finish();
+        assert_eq!(reply.tool_calls.len(), 1);
+        assert_eq!(reply.tool_calls[0].id, "c1");
+        assert_eq!(reply.tool_calls[0].function.arguments, "{\"a\":1}");
+        assert_eq!(reply.content.as_deref(), Some("hi"));
+        assert_eq!(reply.model.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn status_message_prefers_provider_text_and_hides_html() {
+        assert_eq!(
+            status_message(401, "Unauthorized", r#"{"error":{"message":"bad key"}}"#),
+            "HTTP 401 Unauthorized: bad key"
+        );
+        assert_eq!(
+            status_message(502, "Bad Gateway", "<html><body>nginx</body></html>"),
+            "HTTP 502 Bad Gateway"
+        );
+        assert_eq!(
+            status_message(400, "Bad Request", r#"{"detail":"model not found"}"#),
+            "HTTP 400 Bad Request: model not found"
+        );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            redact_userinfo("https://u:p@host:1/v1/chat"),
+            "https://***@host:1/v1/chat"
+        );
+        assert_eq!(redact_userinfo("http://host/v1"), "http://host/v1");
+    }
+
+    #[test]
+    fn tool_call_arguments_may_be_objects_and_ids_may_be_missing() {
+        let call = tool_call(&json!({"function":{"name":"t","arguments":{"x":1}}}), 3).unwrap();
+        assert_eq!(call.id, "call_3");
+        assert_eq!(call.function.arguments, r#"{"x":1}"#);
+        assert!(tool_call(&json!({"function":{"arguments":"{}"}}), 0).is_none());
+    }
+}

@@ -1,0 +1,160 @@
+//! The learned rules: stored in memory, listed, cleared and turned into the system message.
+//!
+//! `rules.last` holds the newest rule, as the Python tool did; `rules.history` holds the most
+//! recent [`MAX_RULES`], oldest first. A file with only `rules.last` (the Python tool's) reads
+//! as a history of that one rule.
+
+use crate::error::Result;
+use crate::memory::{Entries, Memory};
+use serde_json::Value;
+
+/// The memory key of the newest rule, shared with the Python tool.
+pub const LAST_KEY: &str = "rules.last";
+/// The memory key of the rule history.
+pub const HISTORY_KEY: &str = "rules.history";
+/// How many rules we keep.
+pub const MAX_RULES: usize = 20;
+
+/// The rules in force, oldest first.
+pub fn list(memory: &Memory, now: u64) -> Result<Vec<String>> {
+    let history = memory.get(HISTORY_KEY, now)?;
+    let last = memory.get(LAST_KEY, now)?;
+    Ok(from_values(history, last))
+}
+
+/// Records a newly learned rule. Saying a rule again moves it to the newest place instead of
+/// storing it twice (compared case-insensitively), so it wins over rules said since.
+pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<()> {
+    memory.modify(now, |entries| {
+        let mut rules = from_values(
+            entries.get(HISTORY_KEY).cloned(),
+            entries.get(LAST_KEY).cloned(),
+        );
+        rules.retain(|old| !same_rule(old, rule));
+        rules.push(rule.to_string());
+        let excess = rules.len().saturating_sub(MAX_RULES);
+        rules.drain(..excess);
+        entries.insert(LAST_KEY.into(), Value::from(rule));
+        entries.insert(HISTORY_KEY.into(), Value::from(rules));
+        Ok(())
+    })
+}
+
+/// Forgets every learned rule; returns how many there were.
+pub fn clear(memory: &Memory, now: u64) -> Result<usize> {
+    memory.modify(now, |entries: &mut Entries| {
+        let count = from_values(
+            entries.get(HISTORY_KEY).cloned(),
+            entries.get(LAST_KEY).cloned(),
+        )
+        .len();
+        entries.remove(HISTORY_KEY);
+        entries.remove(LAST_KEY);
+        Ok(count)
+    })
+}
+
+/// The one system message every request starts with: the configured prompt, then the rules,
+/// newest last, marked as standing preferences where newer ones win.
+pub fn system_message(prompt: &str, rules: &[String]) -> String {
+    if rules.is_empty() {
+        return prompt.to_string();
+    }
+    let mut text = String::from(prompt);
+    text.push_str(
+        "\n\nStanding preferences the user has given (oldest first; when two conflict, the \
+         later one wins). Follow them in every answer:",
+    );
+    for (number, rule) in rules.iter().enumerate() {
+        text.push_str(&format!("\n{}. {rule}", number + 1));
+    }
+    text
+}
+
+/// Rules are the same when they differ only in letter case.
+fn same_rule(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+fn from_values(history: Option<Value>, last: Option<Value>) -> Vec<String> {
+    let mut rules: Vec<String> = match history {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    // A newer rule written by the Python tool (only `rules.last`) still counts.
+    if let Some(Value::String(last)) = last
+        && !rules.iter().any(|rule| same_rule(rule, &last))
+    {
+        rules.push(last);
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory(name: &str) -> Memory {
+        let dir = std::env::temp_dir().join(format!("nanopy-rules-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Memory::open(&dir.join("memory.json"))
+    }
+
+    #[test]
+    fn history_keeps_newest_twenty_without_duplicates() {
+        let memory = memory("history");
+        for n in 0..25 {
+            learn(&memory, &format!("rule {n}"), 0).unwrap();
+        }
+        learn(&memory, "RULE 10", 0).unwrap();
+        let rules = list(&memory, 0).unwrap();
+        assert_eq!(rules.len(), MAX_RULES);
+        assert_eq!(rules.last().unwrap(), "RULE 10");
+        assert_eq!(
+            rules
+                .iter()
+                .filter(|r| r.eq_ignore_ascii_case("rule 10"))
+                .count(),
+            1
+        );
+        assert_eq!(rules[0], "rule 5");
+        assert_eq!(
+            memory.get(LAST_KEY, 0).unwrap(),
+            Some(Value::from("RULE 10"))
+        );
+    }
+
+    #[test]
+    fn python_rules_last_alone_counts_as_history() {
+        let memory = memory("python");
+        std::fs::write(memory.path(), r#"{"rules.last": "be brief"}"#).unwrap();
+        assert_eq!(list(&memory, 0).unwrap(), vec!["be brief"]);
+        learn(&memory, "answer in English", 0).unwrap();
+        assert_eq!(
+            list(&memory, 0).unwrap(),
+            vec!["be brief", "answer in English"]
+        );
+    }
+
+    #[test]
+    fn clear_forgets_everything() {
+        let memory = memory("clear");
+        learn(&memory, "a", 0).unwrap();
+        learn(&memory, "b", 0).unwrap();
+        assert_eq!(clear(&memory, 0).unwrap(), 2);
+        assert!(list(&memory, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn system_message_lists_rules_newest_last() {
+        let text = system_message("P", &["old".into(), "new".into()]);
+        assert!(text.starts_with("P\n\n"));
+        assert!(text.find("1. old").unwrap() < text.find("2. new").unwrap());
+        assert!(text.contains("later one wins"));
+        assert_eq!(system_message("P", &[]), "P");
+    }
+}

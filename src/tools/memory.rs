@@ -1,0 +1,95 @@
+//! `memory_get`, `memory_set`, `memory_keys`: the model remembers facts in the memory store.
+
+use super::{Tool, string_arg};
+use crate::memory::Memory;
+use serde_json::{Value, json};
+
+fn now() -> u64 {
+    jiff::Timestamp::now().as_second().max(0) as u64
+}
+
+/// Reads one key.
+pub struct MemoryGet(pub Memory);
+/// Writes one key.
+pub struct MemorySet(pub Memory);
+/// Lists the keys.
+pub struct MemoryKeys(pub Memory);
+
+impl Tool for MemoryGet {
+    fn name(&self) -> &'static str {
+        "memory_get"
+    }
+
+    fn description(&self) -> &'static str {
+        "Read a value the user or you stored earlier in long-term memory."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {"key": {"type": "string", "description": "The memory key."}},
+            "required": ["key"]
+        })
+    }
+
+    fn call(&self, arguments: &Value) -> Result<String, String> {
+        let key = string_arg(arguments, "key")?;
+        match self.0.get(key, now()).map_err(|e| e.to_string())? {
+            Some(Value::String(text)) => Ok(text),
+            Some(value) => Ok(value.to_string()),
+            None => Err(format!("no memory key `{key}`")),
+        }
+    }
+}
+
+impl Tool for MemorySet {
+    fn name(&self) -> &'static str {
+        "memory_set"
+    }
+
+    fn description(&self) -> &'static str {
+        "Store a fact in long-term memory under a key, replacing any earlier value."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "key": {"type": "string", "description": "The memory key."},
+                "value": {"description": "The value: text or any JSON value."}
+            },
+            "required": ["key", "value"]
+        })
+    }
+
+    fn call(&self, arguments: &Value) -> Result<String, String> {
+        let key = string_arg(arguments, "key")?;
+        let value = arguments
+            .get("value")
+            .cloned()
+            .ok_or("missing argument `value`")?;
+        self.0
+            .set(key, value, None, now())
+            .map_err(|e| e.to_string())?;
+        Ok(format!("stored `{key}`"))
+    }
+}
+
+impl Tool for MemoryKeys {
+    fn name(&self) -> &'static str {
+        "memory_keys"
+    }
+
+    fn description(&self) -> &'static str {
+        "List the keys stored in long-term memory."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn call(&self, _arguments: &Value) -> Result<String, String> {
+        let keys = self.0.keys(now()).map_err(|e| e.to_string())?;
+        Ok(serde_json::to_string(&keys).expect("strings serialise"))
+    }
+}

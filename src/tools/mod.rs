@@ -1,0 +1,151 @@
+//! The tools the model (and the `tool:` shortcut) can call: the `Tool` trait and the registry.
+
+mod datetime;
+mod memory;
+mod time;
+
+use crate::config::Config;
+use crate::memory::Memory;
+use serde_json::{Value, json};
+
+/// Tool output handed to the model is capped, so one noisy tool cannot flood the context.
+pub const MAX_RESULT_CHARS: usize = 16 * 1024;
+
+/// A function the model may call.
+pub trait Tool {
+    /// The name the model calls it by.
+    fn name(&self) -> &'static str;
+    /// One sentence telling the model when to use it.
+    fn description(&self) -> &'static str;
+    /// The JSON Schema of its arguments (an object schema).
+    fn parameters(&self) -> Value;
+    /// Runs it; the error text goes back to the model or to the user.
+    fn call(&self, arguments: &Value) -> Result<String, String>;
+}
+
+/// Who the turn is for, which decides the tools on offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// A person at a terminal or a script.
+    User,
+    /// A scheduled job: it gets no scheduling tools, so a job cannot breed jobs.
+    Job,
+}
+
+/// The registered tools, in the order they are offered.
+pub struct Registry {
+    tools: Vec<Box<dyn Tool>>,
+}
+
+impl Registry {
+    /// The built-in tools for this configuration and caller.
+    pub fn new(config: &Config, caller: Caller) -> Registry {
+        let memory = Memory::open(&config.memory_path);
+        let tools: Vec<Box<dyn Tool>> = vec![
+            Box::new(time::Time),
+            Box::new(datetime::DateTime),
+            Box::new(memory::MemoryGet(memory.clone())),
+            Box::new(memory::MemorySet(memory.clone())),
+            Box::new(memory::MemoryKeys(memory)),
+        ];
+        let _ = caller;
+        Registry { tools }
+    }
+
+    /// The tool called `name`, if registered.
+    pub fn get(&self, name: &str) -> Option<&dyn Tool> {
+        self.tools
+            .iter()
+            .find(|tool| tool.name() == name)
+            .map(|tool| tool.as_ref())
+    }
+
+    /// Every tool, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Tool> {
+        self.tools.iter().map(|tool| tool.as_ref())
+    }
+
+    /// The names, comma separated, for error messages.
+    pub fn names(&self) -> String {
+        self.iter().map(Tool::name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The tools in the OpenAI function-calling format.
+    pub fn schemas(&self) -> Vec<Value> {
+        self.iter()
+            .map(|tool| {
+                json!({
+                    "type": "function",
+                    "function": {
+                        "name": tool.name(),
+                        "description": tool.description(),
+                        "parameters": tool.parameters(),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Runs a call from the model. Every failure becomes text for the model: an unknown
+    /// tool or bad arguments must not end the turn.
+    pub fn call_for_model(&self, name: &str, arguments: &str) -> (String, bool) {
+        let Some(tool) = self.get(name) else {
+            return (
+                format!(
+                    "error: unknown tool `{name}`; available tools: {}",
+                    self.names()
+                ),
+                false,
+            );
+        };
+        let arguments = match serde_json::from_str::<Value>(arguments) {
+            Ok(Value::Null) => json!({}),
+            Ok(value @ Value::Object(_)) => value,
+            Ok(_) => return ("error: arguments must be a JSON object".into(), false),
+            Err(error) => {
+                return (
+                    format!("error: arguments are not valid JSON: {error}"),
+                    false,
+                );
+            }
+        };
+        match tool.call(&arguments) {
+            Ok(result) => (cap(result), true),
+            Err(error) => (cap(format!("error: {error}")), false),
+        }
+    }
+}
+
+/// Cuts `text` to [`MAX_RESULT_CHARS`], saying so.
+pub fn cap(text: String) -> String {
+    if text.len() <= MAX_RESULT_CHARS {
+        return text;
+    }
+    let mut end = MAX_RESULT_CHARS;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [truncated, {} bytes in all]", &text[..end], text.len())
+}
+
+/// A required string argument.
+fn string_arg<'a>(arguments: &'a Value, name: &str) -> Result<&'a str, String> {
+    arguments
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("missing string argument `{name}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_cuts_long_output_on_a_char_boundary() {
+        let long = "é".repeat(MAX_RESULT_CHARS);
+        let capped = cap(long);
+        assert!(capped.len() < MAX_RESULT_CHARS + 100);
+        assert!(capped.ends_with("bytes in all]"));
+        assert_eq!(cap("short".into()), "short");
+    }
+}

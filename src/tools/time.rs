@@ -1,0 +1,25 @@
+//! `time`: the current Unix timestamp (the Python tool's only tool).
+
+use super::Tool;
+use serde_json::{Value, json};
+
+/// Returns the current Unix time in whole seconds.
+pub struct Time;
+
+impl Tool for Time {
+    fn name(&self) -> &'static str {
+        "time"
+    }
+
+    fn description(&self) -> &'static str {
+        "Get the current Unix timestamp in seconds."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn call(&self, _arguments: &Value) -> Result<String, String> {
+        Ok(jiff::Timestamp::now().as_second().to_string())
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests at the boundary users see: the `nanopy` binary, its files and a fake
+//! OpenAI-compatible server on 127.0.0.1.
+
+mod support;
+
+mod agent;
+mod cli;
+mod config;
+mod cron;
+mod memory;
+mod provider;
