@@ -420,11 +420,7 @@ fn list_tools(config: &Config) -> Result<()> {
                     "optional"
                 };
                 let about = schema["description"].as_str().unwrap_or("");
-                output::line(
-                    &format!("    {name} ({kind}, {need}) {about}")
-                        .trim_end()
-                        .to_string(),
-                )?;
+                output::line(format!("    {name} ({kind}, {need}) {about}").trim_end())?;
             }
         }
     }

@@ -337,7 +337,7 @@ fn implicit_rule(message: &str) -> Option<&str> {
         return None;
     }
     let standing = starts_with_any(words, STANDING_CUES)
-        .map(|rest| skip_filler(rest))
+        .map(skip_filler)
         .filter(|rest| is_instruction(rest))
         .or_else(|| ends_with_standing_cue(words).filter(|head| is_instruction(head)));
     let habit = habit_then_behaviour(words);

@@ -97,11 +97,12 @@ pub fn run_daemon(config: &Config) -> Result<()> {
 pub fn run_once(config: &Config) -> Result<bool> {
     let mut scheduler = Scheduler::open(config)?;
     scheduler.fire_due(unix_seconds(SystemTime::now()))?;
-    Ok(scheduler
-        .workers
-        .drain(..)
-        .map(|worker| worker.join().unwrap_or(false))
-        .fold(true, |all, ok| all && ok))
+    // Join every worker, even after a failure: each must finish and record its run.
+    let mut all_ok = true;
+    for worker in scheduler.workers.drain(..) {
+        all_ok &= worker.join().unwrap_or(false);
+    }
+    Ok(all_ok)
 }
 
 /// `cron-fire NAME`: runs one job now, in the foreground, recorded in its history.

@@ -1,1 +1,319 @@
-//! placeholder
+//! One agent turn end to end: requests sent, replies printed, rules learned, tools called.
+
+use crate::support::{FakeServer, Reply, Workdir};
+use serde_json::Value;
+
+fn setup(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
+    let server = FakeServer::start(replies);
+    let wd = Workdir::new(name);
+    wd.config_for(&server);
+    (wd, server)
+}
+
+#[test]
+fn plain_turn_prints_the_reply_and_sends_system_then_user() {
+    let (wd, server) = setup("agent-plain", vec![Reply::text("Hello there")]);
+    wd.nanopy(&["agent", "say", "hello"])
+        .run()
+        .success()
+        .stdout_is("Hello there\n");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/chat/completions");
+    assert!(request.header("user-agent").unwrap().starts_with("nanopy/"));
+    assert_eq!(
+        request.header("authorization"),
+        None,
+        "empty key must send no header"
+    );
+    let body = request.json();
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["messages"][0]["role"], "system");
+    assert!(
+        body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are nanopybot")
+    );
+    assert_eq!(body["messages"][1]["role"], "user");
+    assert_eq!(body["messages"][1]["content"], "say hello");
+    assert!(
+        body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["function"]["name"] == "time")
+    );
+}
+
+#[test]
+fn message_comes_from_stdin_without_arguments_or_with_dash() {
+    let (wd, server) = setup("agent-stdin", vec![Reply::text("a"), Reply::text("b")]);
+    wd.nanopy(&["agent"])
+        .stdin("from stdin\n")
+        .run()
+        .success()
+        .stdout_is("a\n");
+    wd.nanopy(&["agent", "-"])
+        .stdin("dash stdin")
+        .run()
+        .success()
+        .stdout_is("b\n");
+    let requests = server.requests();
+    assert_eq!(requests[0].json()["messages"][1]["content"], "from stdin\n");
+    assert_eq!(requests[1].json()["messages"][1]["content"], "dash stdin");
+}
+
+#[test]
+fn empty_message_is_a_usage_error() {
+    let (wd, server) = setup("agent-empty", vec![]);
+    wd.nanopy(&["agent"]).stdin("  \n").run().status(2);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn model_flag_overrides_config() {
+    let (wd, server) = setup("agent-model", vec![Reply::text("ok")]);
+    wd.nanopy(&["agent", "--model", "other", "hi"])
+        .run()
+        .success();
+    assert_eq!(server.requests()[0].json()["model"], "other");
+}
+
+#[test]
+fn feedback_is_learned_and_injected_into_later_requests() {
+    let (wd, server) = setup(
+        "agent-feedback",
+        vec![Reply::text("Understood."), Reply::text("Paris.")],
+    );
+    wd.nanopy(&["agent", "from now on answer in English"])
+        .run()
+        .success();
+    wd.nanopy(&["agent", "what is the capital of France?"])
+        .run()
+        .success();
+    wd.nanopy(&["rules"])
+        .run()
+        .success()
+        .stdout_is("from now on answer in English\n");
+    wd.nanopy(&["memory-get", "rules.last"])
+        .run()
+        .success()
+        .stdout_is("from now on answer in English\n");
+    let requests = server.requests();
+    for request in &requests {
+        let system = request.json()["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(system.contains("from now on answer in English"), "{system}");
+    }
+}
+
+#[test]
+fn questions_are_not_learned_as_rules() {
+    let (wd, _server) = setup("agent-question", vec![Reply::text("Because.")]);
+    wd.nanopy(&["agent", "why do I always forget my keys?"])
+        .run()
+        .success();
+    wd.nanopy(&["rules"]).run().success().stdout_is("");
+}
+
+#[test]
+fn newer_rules_come_last_in_the_system_message() {
+    let (wd, server) = setup(
+        "agent-rule-order",
+        vec![Reply::text("ok"), Reply::text("ok"), Reply::text("ok")],
+    );
+    wd.nanopy(&["agent", "rule: answer in English"])
+        .run()
+        .success();
+    wd.nanopy(&["agent", "aturan: jawab dalam bahasa Indonesia"])
+        .run()
+        .success();
+    wd.nanopy(&["agent", "halo"]).run().success();
+    let system = server.requests()[2].json()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let english = system.find("answer in English").unwrap();
+    let indonesian = system.find("jawab dalam bahasa Indonesia").unwrap();
+    assert!(english < indonesian, "{system}");
+    wd.nanopy(&["rules-clear"])
+        .run()
+        .success()
+        .stdout_has("forgot 2");
+    wd.nanopy(&["rules"]).run().success().stdout_is("");
+}
+
+#[test]
+fn local_tool_call_runs_without_the_provider() {
+    let (wd, server) = setup("agent-local-tool", vec![]);
+    let out = wd.nanopy(&["agent", "tool:time"]).run().success().stdout();
+    let stamp: i64 = out
+        .trim()
+        .strip_prefix("[tool:time] ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(stamp > 1_700_000_000);
+    wd.nanopy(&["agent", r#"tool:memory_set {"key": "k", "value": 5}"#])
+        .run()
+        .success();
+    wd.nanopy(&["agent", r#"tool:memory_get {"key": "k"}"#])
+        .run()
+        .success()
+        .stdout_is("[tool:memory_get] 5\n");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn local_call_of_unknown_tool_exits_2_listing_tools() {
+    let (wd, _server) = setup("agent-unknown-tool", vec![]);
+    wd.nanopy(&["agent", "tool:nope {}"])
+        .run()
+        .status(2)
+        .stderr_has("unknown tool `nope`")
+        .stderr_has("time, datetime");
+}
+
+#[test]
+fn local_call_with_bad_json_exits_2_naming_the_position() {
+    let (wd, _server) = setup("agent-bad-json", vec![]);
+    wd.nanopy(&["agent", r#"tool:time {"a": }"#])
+        .run()
+        .status(2)
+        .stderr_has("line 1, column 7");
+}
+
+#[test]
+fn failing_local_tool_exits_1() {
+    let (wd, _server) = setup("agent-tool-fails", vec![]);
+    wd.nanopy(&["agent", r#"tool:memory_get {"key": "absent"}"#])
+        .run()
+        .status(1)
+        .stderr_has("tool `memory_get` failed");
+}
+
+#[test]
+fn tool_calls_run_and_results_go_back_with_their_ids() {
+    let (wd, server) = setup(
+        "agent-tool-loop",
+        vec![
+            Reply::tool_calls(&[("call_a", "time", "{}"), ("call_b", "nope", "{}")]),
+            Reply::text("It is late."),
+        ],
+    );
+    wd.nanopy(&["agent", "what time is it"])
+        .run()
+        .success()
+        .stdout_is("It is late.\n");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let messages = requests[1].json()["messages"].as_array().unwrap().clone();
+    let assistant = &messages[2];
+    assert_eq!(assistant["role"], "assistant");
+    assert_eq!(assistant["tool_calls"][0]["id"], "call_a");
+    assert!(
+        assistant["content"].is_string(),
+        "content must not be null: {assistant}"
+    );
+    assert_eq!(messages[3]["role"], "tool");
+    assert_eq!(messages[3]["tool_call_id"], "call_a");
+    assert!(
+        messages[3]["content"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .is_ok()
+    );
+    assert_eq!(messages[4]["tool_call_id"], "call_b");
+    assert!(
+        messages[4]["content"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool `nope`")
+    );
+}
+
+#[test]
+fn tool_loop_stops_after_eight_rounds_without_offering_tools() {
+    let ids: Vec<String> = (0..9).map(|n| format!("c{n}")).collect();
+    let mut replies: Vec<Reply> = ids
+        .iter()
+        .map(|id| Reply::tool_calls(&[(id.as_str(), "time", "{}")]))
+        .collect();
+    replies.push(Reply::text("never reached"));
+    let (wd, server) = setup("agent-round-cap", replies);
+    wd.nanopy(&["agent", "loop forever"])
+        .run()
+        .success()
+        .stdout_has("8 rounds");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 9);
+    assert!(requests[7].json()["tools"].is_array());
+    assert!(
+        requests[8].json().get("tools").is_none(),
+        "last request must offer no tools"
+    );
+}
+
+#[test]
+fn no_tools_flag_offers_no_tools() {
+    let (wd, server) = setup("agent-no-tools", vec![Reply::text("ok")]);
+    wd.nanopy(&["agent", "--no-tools", "hi"]).run().success();
+    assert!(server.requests()[0].json().get("tools").is_none());
+}
+
+#[test]
+fn json_output_carries_reply_tools_rule_model_and_usage() {
+    let (wd, _server) = setup(
+        "agent-json",
+        vec![
+            Reply::tool_calls(&[("c1", "time", "{}")]),
+            Reply::text("done"),
+        ],
+    );
+    let outcome = wd
+        .nanopy(&["agent", "--json", "from now on use metric units"])
+        .run()
+        .success();
+    let json = outcome.json();
+    assert_eq!(json["reply"], "done");
+    assert_eq!(json["rule_learned"], "from now on use metric units");
+    assert_eq!(json["model"], "test-model");
+    assert_eq!(json["tool_calls"][0]["name"], "time");
+    assert_eq!(json["tool_calls"][0]["arguments"], serde_json::json!({}));
+    assert!(
+        json["tool_calls"][0]["result"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .is_ok()
+    );
+    assert_eq!(json["usage"]["total_tokens"], 18);
+}
+
+#[test]
+fn json_output_has_null_rule_when_nothing_learned() {
+    let (wd, _server) = setup("agent-json-null", vec![Reply::text("hi")]);
+    let json = wd
+        .nanopy(&["agent", "--json", "hello"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(json["rule_learned"], Value::Null);
+    assert_eq!(json["tool_calls"], serde_json::json!([]));
+}
+
+#[test]
+fn stream_prints_pieces_and_sends_stream_true() {
+    let (wd, server) = setup("agent-stream", vec![Reply::stream(&["Hel", "lo", "!"])]);
+    wd.nanopy(&["agent", "--stream", "hi"])
+        .run()
+        .success()
+        .stdout_is("Hello!\n");
+    assert_eq!(server.requests()[0].json()["stream"], true);
+}

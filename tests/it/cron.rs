@@ -1,1 +1,459 @@
-//! placeholder
+//! The scheduler through the command line: adding, listing, dry runs, firing, history, and
+//! exactly-once with several schedulers on one store.
+
+use crate::support::{FakeServer, Reply, Workdir};
+use rusqlite::Connection;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn setup(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
+    let server = FakeServer::start(replies);
+    let wd = Workdir::new(name);
+    wd.config_for(&server);
+    (wd, server)
+}
+
+fn add(wd: &Workdir, name: &str, cron: &str) {
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        name,
+        "--message",
+        &format!("job {name}"),
+        "--cron",
+        cron,
+        "--tz",
+        "UTC",
+    ])
+    .run()
+    .success();
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Moves a job's next fire, as if the scheduler had been down since then.
+fn set_next_fire(wd: &Workdir, name: &str, at: i64) {
+    let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
+    db.execute(
+        "UPDATE jobs SET next_fire = ?1 WHERE name = ?2",
+        rusqlite::params![at, name],
+    )
+    .unwrap();
+}
+
+fn history(wd: &Workdir, name: &str) -> Vec<serde_json::Value> {
+    wd.nanopy(&["cron-history", name, "--json", "--limit", "100"])
+        .run()
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn cron_add_prints_the_next_fire_and_cron_list_shows_the_job() {
+    let wd = Workdir::new("cron-add");
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "morning",
+        "--message",
+        "good morning",
+        "--cron",
+        "0 7 * * MON-FRI",
+        "--tz",
+        "Asia/Jakarta",
+    ])
+    .run()
+    .success()
+    .stdout_has("added job `morning`")
+    .stdout_has("T07:00:00+07:00");
+    wd.nanopy(&["cron-list"])
+        .run()
+        .success()
+        .stdout_has("morning")
+        .stdout_has("0 7 * * MON-FRI")
+        .stdout_has("Asia/Jakarta");
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    let job = &list[0];
+    assert_eq!(job["name"], "morning");
+    assert_eq!(job["message"], "good morning");
+    assert_eq!(job["cron"], "0 7 * * MON-FRI");
+    assert_eq!(job["tz"], "Asia/Jakarta");
+    assert_eq!(job["enabled"], true);
+    assert!(
+        job["next_fire"]
+            .as_str()
+            .unwrap()
+            .ends_with("T07:00:00+07:00")
+    );
+    assert_eq!(job["last_status"], serde_json::Value::Null);
+}
+
+#[test]
+fn cron_add_defaults_to_the_system_zone() {
+    let wd = Workdir::new("cron-default-zone");
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "a",
+        "--message",
+        "m",
+        "--cron",
+        "0 9 * * *",
+    ])
+    .env("TZ", "Europe/Berlin")
+    .run()
+    .success()
+    .stdout_has("in Europe/Berlin");
+}
+
+#[test]
+fn duplicate_job_name_exits_2_unless_replace() {
+    let wd = Workdir::new("cron-duplicate");
+    add(&wd, "a", "0 9 * * *");
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "a",
+        "--message",
+        "m",
+        "--cron",
+        "0 10 * * *",
+    ])
+    .run()
+    .status(2)
+    .stderr_has("--replace");
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "a",
+        "--message",
+        "new",
+        "--cron",
+        "0 10 * * *",
+        "--replace",
+    ])
+    .run()
+    .success();
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["cron"], "0 10 * * *");
+}
+
+#[test]
+fn invalid_expressions_exit_2_naming_the_field() {
+    let wd = Workdir::new("cron-invalid");
+    for (cron, expected) in [
+        ("0 0 30 2 *", "never fires"),
+        ("61 * * * *", "minute field `61`"),
+        ("0 9 * * FUNDAY", "day-of-week field"),
+        ("0 9 * *", "has 4 fields"),
+    ] {
+        wd.nanopy(&["cron-add", "--name", "x", "--message", "m", "--cron", cron])
+            .run()
+            .status(2)
+            .stderr_has(expected);
+    }
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "x",
+        "--message",
+        "m",
+        "--cron",
+        "0 9 * * *",
+        "--tz",
+        "Nowhere/City",
+    ])
+    .run()
+    .status(2)
+    .stderr_has("unknown time zone `Nowhere/City`");
+    wd.nanopy(&["cron-list", "--json"])
+        .run()
+        .success()
+        .stdout_is("[]\n");
+}
+
+#[test]
+fn cron_next_prints_fire_times_with_offsets_across_dst() {
+    Workdir::new("cron-next")
+        .nanopy(&[
+            "cron-next",
+            "30 2 * * *",
+            "-n",
+            "3",
+            "--tz",
+            "America/New_York",
+            "--from",
+            "2026-03-07T12:00:00Z",
+        ])
+        .run()
+        .success()
+        .stdout_is(
+            "2026-03-08T03:00:00-04:00\n2026-03-09T02:30:00-04:00\n2026-03-10T02:30:00-04:00\n",
+        );
+}
+
+#[test]
+fn cron_next_fires_once_in_the_fall_back_hour() {
+    Workdir::new("cron-next-fold")
+        .nanopy(&[
+            "cron-next",
+            "30 1 * * *",
+            "-n",
+            "2",
+            "--tz",
+            "America/New_York",
+            "--from",
+            "2026-10-31T12:00:00Z",
+        ])
+        .run()
+        .success()
+        .stdout_is("2026-11-01T01:30:00-04:00\n2026-11-02T01:30:00-05:00\n");
+}
+
+#[test]
+fn remove_enable_disable_and_unknown_jobs() {
+    let wd = Workdir::new("cron-manage");
+    add(&wd, "a", "0 9 * * *");
+    wd.nanopy(&["cron-disable", "a"]).run().success();
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["enabled"], false);
+    assert_eq!(list[0]["next_fire"], serde_json::Value::Null);
+    wd.nanopy(&["cron-enable", "a"])
+        .run()
+        .success()
+        .stdout_has("next fire");
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["enabled"], true);
+    wd.nanopy(&["cron-remove", "a"]).run().success();
+    wd.nanopy(&["cron-list", "--json"])
+        .run()
+        .success()
+        .stdout_is("[]\n");
+    for command in ["cron-remove", "cron-enable", "cron-disable", "cron-fire"] {
+        wd.nanopy(&[command, "ghost"])
+            .run()
+            .status(2)
+            .stderr_has("no job named `ghost`");
+    }
+}
+
+#[test]
+fn run_once_fires_a_due_job_and_records_it() {
+    let (wd, server) = setup("cron-once", vec![Reply::text("reminder sent")]);
+    add(&wd, "ping", "0 0 1 1 *");
+    set_next_fire(&wd, "ping", unix_now() - 5);
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stdout_has("job=ping status=ok")
+        .stdout_has("reminder sent");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].json()["messages"][1]["content"], "job ping");
+    let runs = history(&wd, "ping");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "ok");
+    assert_eq!(runs[0]["output"], "reminder sent");
+    // The next fire moved on to next year's first of January.
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert!(
+        list[0]["next_fire"]
+            .as_str()
+            .unwrap()
+            .contains("-01-01T00:00:00")
+    );
+    assert_eq!(list[0]["last_status"], "ok");
+    // Nothing is due any more.
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stdout_is("");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn fire_missed_beyond_grace_is_recorded_not_run() {
+    let (wd, server) = setup("cron-missed", vec![Reply::text("should not run")]);
+    add(&wd, "late", "0 0 1 1 *");
+    set_next_fire(&wd, "late", unix_now() - 3600);
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stdout_has("status=missed");
+    assert!(server.requests().is_empty());
+    let runs = history(&wd, "late");
+    assert_eq!(runs[0]["status"], "missed");
+    assert!(runs[0]["error"].as_str().unwrap().contains("grace"));
+}
+
+#[test]
+fn failed_job_is_recorded_and_once_exits_1() {
+    let (wd, _server) = setup("cron-failed", vec![Reply::error(400, "bad request")]);
+    add(&wd, "bad", "0 0 1 1 *");
+    set_next_fire(&wd, "bad", unix_now() - 1);
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .status(1)
+        .stdout_has("status=failed");
+    let runs = history(&wd, "bad");
+    assert_eq!(runs[0]["status"], "failed");
+    assert!(runs[0]["error"].as_str().unwrap().contains("bad request"));
+}
+
+#[test]
+fn cron_fire_runs_now_and_keeps_the_schedule() {
+    let (wd, server) = setup("cron-fire", vec![Reply::text("fired by hand")]);
+    add(&wd, "manual", "0 0 1 1 *");
+    let before = wd.nanopy(&["cron-list", "--json"]).run().success().json()[0]["next_fire"].clone();
+    wd.nanopy(&["cron-fire", "manual"])
+        .run()
+        .success()
+        .stdout_has("fired by hand");
+    assert_eq!(server.requests().len(), 1);
+    let runs = history(&wd, "manual");
+    assert_eq!(runs[0]["status"], "ok");
+    assert_eq!(runs[0]["scheduled_at"], serde_json::Value::Null);
+    assert!(runs[0]["started_at"].as_str().unwrap().ends_with("+00:00"));
+    let after = wd.nanopy(&["cron-list", "--json"]).run().success().json()[0]["next_fire"].clone();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn daemon_notices_a_job_added_by_another_process() {
+    let (wd, server) = setup("cron-daemon", vec![Reply::text("tick")]);
+    wd.nanopy(&["cron-list"]).run().success();
+    let mut daemon = wd.nanopy(&["cron-run"]).spawn();
+    std::thread::sleep(Duration::from_millis(300));
+    add(&wd, "soon", "* * * * * *");
+    wait_for("the daemon to fire the job", Duration::from_secs(6), || {
+        !server.requests().is_empty()
+    });
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(
+        server.requests()[0].json()["messages"][1]["content"],
+        "job soon"
+    );
+}
+
+#[test]
+fn second_daemon_on_the_same_store_exits_3_naming_the_first() {
+    let wd = Workdir::new("cron-two-daemons");
+    wd.nanopy(&["cron-list"]).run().success();
+    let mut first = wd.nanopy(&["cron-run"]).spawn();
+    let pid = first.id().to_string();
+    let lock = wd.path("jobs.sqlite.daemon.lock");
+    wait_for("the first daemon's lock", Duration::from_secs(5), || {
+        std::fs::read_to_string(&lock).is_ok_and(|text| text == pid)
+    });
+    wd.nanopy(&["cron-run"])
+        .run()
+        .status(3)
+        .stderr_has(&format!("pid {pid}"));
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
+
+#[test]
+fn daemon_and_once_runs_never_fire_the_same_time_twice() {
+    let replies = (0..100).map(|_| Reply::text("ok")).collect();
+    let (wd, server) = setup("cron-exactly-once", replies);
+    add(&wd, "every-second", "* * * * * *");
+    let mut daemon = wd.nanopy(&["cron-run"]).spawn();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        wd.nanopy(&["cron-run", "--once"]).run();
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let runs = history(&wd, "every-second");
+    let mut fired: Vec<String> = runs
+        .iter()
+        .filter(|run| {
+            run["status"] == "ok" || run["status"] == "running" || run["status"] == "interrupted"
+        })
+        .map(|run| run["scheduled_at"].as_str().unwrap().to_string())
+        .collect();
+    let total = fired.len();
+    fired.sort();
+    fired.dedup();
+    assert_eq!(fired.len(), total, "a fire ran twice: {runs:?}");
+    assert!(total >= 2, "too few fires: {runs:?}");
+    assert_eq!(server.requests().len(), total);
+}
+
+#[test]
+fn apscheduler_store_is_refused_with_exit_3() {
+    let wd = Workdir::new("cron-apscheduler");
+    std::fs::create_dir_all(wd.home()).unwrap();
+    Connection::open(wd.path("jobs.sqlite"))
+        .unwrap()
+        .execute_batch("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, job_state BLOB NOT NULL)")
+        .unwrap();
+    wd.nanopy(&["cron-list"])
+        .run()
+        .status(3)
+        .stderr_has("APScheduler")
+        .stderr_has("re-add");
+}
+
+#[test]
+fn store_that_is_not_sqlite_exits_3_and_is_kept() {
+    let wd = Workdir::new("cron-not-sqlite");
+    std::fs::create_dir_all(wd.home()).unwrap();
+    std::fs::write(
+        wd.path("jobs.sqlite"),
+        "this is not a database, it is a text file of some length",
+    )
+    .unwrap();
+    wd.nanopy(&["cron-list"])
+        .run()
+        .status(3)
+        .stderr_has("not an SQLite database");
+    assert!(
+        std::fs::read_to_string(wd.path("jobs.sqlite"))
+            .unwrap()
+            .starts_with("this is not")
+    );
+}
+
+#[test]
+fn notify_command_gets_reply_and_environment() {
+    let (wd, _server) = setup("cron-notify", vec![Reply::text("the reply")]);
+    let out = wd.path("notified.txt");
+    let command = format!(
+        "{{ echo \"$NANOPY_JOB $NANOPY_STATUS\"; cat; }} > '{}'",
+        out.display()
+    );
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "n",
+        "--message",
+        "m",
+        "--cron",
+        "0 0 1 1 *",
+        "--notify",
+        &command,
+    ])
+    .run()
+    .success();
+    wd.nanopy(&["cron-fire", "n"]).run().success();
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "n ok\nthe reply");
+}

@@ -1,1 +1,227 @@
-//! placeholder
+//! The provider client's failure handling: status errors, retries, timeouts, odd bodies.
+
+use crate::support::{FakeServer, Reply, Workdir};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn setup(name: &str, replies: Vec<Reply>, timeout: u64, retries: u32) -> (Workdir, FakeServer) {
+    let server = FakeServer::start(replies);
+    let wd = Workdir::new(name);
+    wd.config(&format!(
+        r#"{{"provider": {{"base_url": "{}", "api_key": "sk-test-secret-789", "timeout_secs": {timeout}, "max_retries": {retries}}}}}"#,
+        server.base_url()
+    ));
+    (wd, server)
+}
+
+#[test]
+fn http_error_exits_4_with_the_providers_message_and_no_key() {
+    let (wd, server) = setup(
+        "provider-401",
+        vec![Reply::error(
+            401,
+            "Incorrect API key provided: sk-test-secret-789",
+        )],
+        10,
+        2,
+    );
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("HTTP 401")
+        .stderr_has("Incorrect API key provided")
+        .stderr_has(&server.base_url())
+        .never_shows("sk-test-secret-789");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "4xx other than 408/429 must not be retried"
+    );
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some("Bearer sk-test-secret-789")
+    );
+}
+
+#[test]
+fn server_errors_are_retried_then_succeed() {
+    let (wd, server) = setup(
+        "provider-retry",
+        vec![
+            Reply::error(503, "busy"),
+            Reply::error(500, "oops"),
+            Reply::text("finally"),
+        ],
+        20,
+        2,
+    );
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .success()
+        .stdout_is("finally\n");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn retries_stop_at_max_retries() {
+    let (wd, server) = setup(
+        "provider-retry-cap",
+        vec![
+            Reply::error(502, "a"),
+            Reply::error(502, "b"),
+            Reply::text("late"),
+        ],
+        20,
+        1,
+    );
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("HTTP 502");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let limited = Reply::Raw {
+        status: 429,
+        headers: vec![("Retry-After".into(), "1".into())],
+        body: br#"{"error": {"message": "slow down"}}"#.to_vec(),
+    };
+    let (wd, server) = setup("provider-429", vec![limited, Reply::text("ok")], 20, 2);
+    let start = Instant::now();
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .success()
+        .stdout_is("ok\n");
+    assert!(
+        start.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn connection_refused_exits_4() {
+    let wd = Workdir::new("provider-refused");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    wd.config(&format!(
+        r#"{{"provider": {{"base_url": "http://127.0.0.1:{port}/v1", "max_retries": 0}}}}"#
+    ));
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("connection refused")
+        .stderr_has(&format!("127.0.0.1:{port}"));
+}
+
+#[test]
+fn timeout_bounds_the_whole_call() {
+    let (wd, _server) = setup(
+        "provider-timeout",
+        vec![Reply::Delay(
+            Duration::from_secs(5),
+            Box::new(Reply::text("late")),
+        )],
+        1,
+        3,
+    );
+    let start = Instant::now();
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("within 1s");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn invalid_json_body_exits_4() {
+    let body = Reply::Raw {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: b"{not json".to_vec(),
+    };
+    let (wd, _server) = setup("provider-bad-json", vec![body], 10, 0);
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("not JSON");
+}
+
+#[test]
+fn html_error_page_is_summarised_not_dumped() {
+    let page = Reply::Raw {
+        status: 502,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+    };
+    let (wd, _server) = setup("provider-html", vec![page], 10, 0);
+    let outcome = wd
+        .nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("HTTP 502");
+    assert!(!outcome.stderr().contains("<html>"), "{}", outcome.stderr());
+    assert_eq!(outcome.stderr().lines().count(), 1);
+}
+
+#[test]
+fn reply_without_text_or_tool_calls_exits_4() {
+    for (name, body) in [
+        ("provider-no-choices", json!({"choices": []})),
+        (
+            "provider-null-content",
+            json!({"choices": [{"message": {"content": null}}]}),
+        ),
+        (
+            "provider-null-everything",
+            json!({"id": null, "choices": null, "usage": null}),
+        ),
+    ] {
+        let (wd, _server) = setup(name, vec![Reply::Json(200, body)], 10, 0);
+        wd.nanopy(&["agent", "hi"])
+            .run()
+            .status(4)
+            .stderr_has("neither text nor tool calls");
+    }
+}
+
+#[test]
+fn sparse_response_with_nulls_is_accepted() {
+    let body = json!({"id": null, "model": null, "usage": null,
+                      "choices": [{"index": null, "finish_reason": null,
+                                   "message": {"role": null, "content": "fine", "tool_calls": null}}]});
+    let (wd, _server) = setup("provider-sparse", vec![Reply::Json(200, body)], 10, 0);
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .success()
+        .stdout_is("fine\n");
+}
+
+#[test]
+fn error_object_in_a_200_body_exits_4() {
+    let body = json!({"error": {"message": "model overloaded"}});
+    let (wd, _server) = setup("provider-200-error", vec![Reply::Json(200, body)], 10, 0);
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("model overloaded");
+}
+
+#[test]
+fn connection_closed_without_answer_exits_4() {
+    let (wd, _server) = setup("provider-closed", vec![Reply::Close, Reply::Close], 10, 1);
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("provider `");
+}

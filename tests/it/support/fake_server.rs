@@ -23,7 +23,10 @@ pub enum Reply {
     },
     /// A 200 server-sent-event stream: each item is sent as `data: <item>` then flushed,
     /// `pause` apart.
-    Sse { events: Vec<String>, pause: Duration },
+    Sse {
+        events: Vec<String>,
+        pause: Duration,
+    },
     /// Waits, then answers.
     Delay(Duration, Box<Reply>),
     /// Closes the connection without answering.
@@ -69,7 +72,10 @@ impl Reply {
 
     /// An error status with an OpenAI-style error body.
     pub fn error(status: u16, message: &str) -> Reply {
-        Reply::Json(status, json!({"error": {"message": message, "type": "test"}}))
+        Reply::Json(
+            status,
+            json!({"error": {"message": message, "type": "test"}}),
+        )
     }
 
     /// A stream of content pieces, ended by `[DONE]`.
@@ -214,7 +220,12 @@ fn respond(mut stream: TcpStream, reply: Reply) {
     match reply {
         Reply::Json(status, body) => {
             let body = body.to_string().into_bytes();
-            write_response(&mut stream, status, &[("Content-Type", "application/json")], &body);
+            write_response(
+                &mut stream,
+                status,
+                &[("Content-Type", "application/json")],
+                &body,
+            );
         }
         Reply::Raw {
             status,
@@ -253,7 +264,10 @@ fn respond(mut stream: TcpStream, reply: Reply) {
 }
 
 fn write_response(stream: &mut TcpStream, status: u16, headers: &[(&str, &str)], body: &[u8]) {
-    let mut head = format!("HTTP/1.1 {status} Status\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status} Status\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (key, value) in headers {
         head.push_str(&format!("{key}: {value}\r\n"));
     }

@@ -159,7 +159,12 @@ impl Outcome {
 
     /// Asserts exit status `code`.
     pub fn status(self, code: i32) -> Outcome {
-        assert_eq!(self.code(), Some(code), "wrong exit status\n{}", self.dump());
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "wrong exit status\n{}",
+            self.dump()
+        );
         self
     }
 
@@ -176,13 +181,21 @@ impl Outcome {
 
     /// Asserts stdout contains `text`.
     pub fn stdout_has(self, text: &str) -> Outcome {
-        assert!(self.stdout().contains(text), "stdout lacks {text:?}\n{}", self.dump());
+        assert!(
+            self.stdout().contains(text),
+            "stdout lacks {text:?}\n{}",
+            self.dump()
+        );
         self
     }
 
     /// Asserts stderr contains `text`.
     pub fn stderr_has(self, text: &str) -> Outcome {
-        assert!(self.stderr().contains(text), "stderr lacks {text:?}\n{}", self.dump());
+        assert!(
+            self.stderr().contains(text),
+            "stderr lacks {text:?}\n{}",
+            self.dump()
+        );
         self
     }
 
