@@ -7,6 +7,7 @@ measurement sees the client's cost, not the server's. Tests use their own fake s
 import json
 import socket
 import threading
+import time
 
 REPLY = json.dumps({
     "id": "chatcmpl-local",
@@ -24,6 +25,10 @@ RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             b"\r\n\r\n" + REPLY)
 
 
+ARRIVALS = []
+"""Wall-clock time (time.time()) at which each request's headers were complete."""
+
+
 def _serve_one(conn):
     with conn:
         data = b""
@@ -32,6 +37,7 @@ def _serve_one(conn):
             if not chunk:
                 return
             data += chunk
+        ARRIVALS.append(time.time())
         head, _, body = data.partition(b"\r\n\r\n")
         length = 0
         for line in head.split(b"\r\n")[1:]:

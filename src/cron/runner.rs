@@ -14,6 +14,9 @@ use std::io::{Read, Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::flag as signal_flag;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,6 +26,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const POLL: Duration = Duration::from_secs(1);
 /// The longest a `--notify` command may run.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a stopping daemon waits for running jobs before marking them `interrupted`.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
 
 /// What to do with a fire that is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,16 +71,25 @@ struct Scheduler {
     config: Config,
     store: Store,
     running: Arc<Mutex<HashSet<String>>>,
-    workers: Vec<JoinHandle<bool>>,
+    /// Each started run's id and the thread running it.
+    workers: Vec<(i64, JoinHandle<bool>)>,
 }
 
-/// `cron-run`: fires jobs until killed. A second daemon on the same store is refused.
+/// `cron-run`: fires jobs until SIGINT or SIGTERM, then lets running jobs finish (bounded by
+/// [`SHUTDOWN_WAIT`]; a second signal exits at once). A second daemon on the store is refused.
 pub fn run_daemon(config: &Config) -> Result<()> {
     let _lock = DaemonLock::acquire(&config.scheduler_db_path)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // Registered first, so it sees the flag as it was: set only by an earlier signal.
+        signal_flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .and_then(|_| signal_flag::register(signal, Arc::clone(&stop)))
+            .map_err(|error| Error::Failed(format!("cannot handle signals: {error}")))?;
+    }
     let mut scheduler = Scheduler::open(config)?;
     let mut seen_version = None;
     let mut earliest = None;
-    loop {
+    while !stop.load(Ordering::SeqCst) {
         let version = scheduler.store.data_version()?;
         if seen_version != Some(version) {
             seen_version = Some(version);
@@ -90,6 +104,7 @@ pub fn run_daemon(config: &Config) -> Result<()> {
         scheduler.reap_finished();
         thread::sleep(sleep_until(earliest, now));
     }
+    scheduler.shut_down(SHUTDOWN_WAIT)
 }
 
 /// `cron-run --once`: fires what is due now, waits for those runs, and says whether all
@@ -99,7 +114,7 @@ pub fn run_once(config: &Config) -> Result<bool> {
     scheduler.fire_due(unix_seconds(SystemTime::now()))?;
     // Join every worker, even after a failure: each must finish and record its run.
     let mut all_ok = true;
-    for worker in scheduler.workers.drain(..) {
+    for (_, worker) in scheduler.workers.drain(..) {
         all_ok &= worker.join().unwrap_or(false);
     }
     Ok(all_ok)
@@ -187,7 +202,7 @@ impl Scheduler {
             .lock()
             .expect("no panics hold this lock")
             .insert(job.name.clone());
-        self.workers.push(thread::spawn(move || {
+        self.workers.push((run, thread::spawn(move || {
             let ok = match Store::open(&config.scheduler_db_path) {
                 Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire).ok,
                 Err(error) => {
@@ -200,11 +215,34 @@ impl Scheduler {
                 .expect("no panics hold this lock")
                 .remove(&job.name);
             ok
-        }));
+        })));
     }
 
     fn reap_finished(&mut self) {
-        self.workers.retain(|worker| !worker.is_finished());
+        self.workers.retain(|(_, worker)| !worker.is_finished());
+    }
+
+    /// Waits up to `wait` for running jobs; those still going are recorded as `interrupted`.
+    fn shut_down(mut self, wait: Duration) -> Result<()> {
+        self.reap_finished();
+        if !self.workers.is_empty() {
+            eprintln!(
+                "warning: stopping: waiting up to {}s for {} running job(s)",
+                wait.as_secs(),
+                self.workers.len()
+            );
+        }
+        let deadline = Instant::now() + wait;
+        while !self.workers.is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(50));
+            self.reap_finished();
+        }
+        let now = unix_seconds(SystemTime::now());
+        for (run, _) in std::mem::take(&mut self.workers) {
+            let note = "the scheduler stopped before the run finished";
+            self.store.finish_run(run, "interrupted", None, Some(note), now)?;
+        }
+        Ok(())
     }
 }
 

@@ -294,4 +294,128 @@ mod tests {
                 .contains("unknown time zone `Mars/Olympus`")
         );
     }
+
+    #[test]
+    fn day_31_skips_short_months() {
+        check(
+            "0 0 31 * *",
+            "UTC",
+            "2026-01-31T01:00:00Z",
+            &["2026-03-31T00:00:00+00:00", "2026-05-31T00:00:00+00:00", "2026-07-31T00:00:00+00:00"],
+        );
+    }
+
+    #[test]
+    fn february_29_fires_only_in_leap_years() {
+        check(
+            "0 0 29 2 *",
+            "UTC",
+            "2026-01-01T00:00:00Z",
+            &["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00"],
+        );
+    }
+
+    #[test]
+    fn last_day_of_month_follows_month_length() {
+        check(
+            "0 12 L * *",
+            "UTC",
+            "2026-01-15T00:00:00Z",
+            &["2026-01-31T12:00:00+00:00", "2026-02-28T12:00:00+00:00", "2026-03-31T12:00:00+00:00"],
+        );
+        check("0 12 L 2 *", "UTC", "2027-03-01T00:00:00Z", &["2028-02-29T12:00:00+00:00"]);
+    }
+
+    #[test]
+    fn nearest_weekday_moves_off_weekends_within_the_month() {
+        // 2026-02-15 is a Sunday (→ Monday 16th); 2026-08-15 a Saturday (→ Friday 14th).
+        check("0 9 15W 2 *", "UTC", "2026-01-01T00:00:00Z", &["2026-02-16T09:00:00+00:00"]);
+        check("0 9 15W 8 *", "UTC", "2026-01-01T00:00:00Z", &["2026-08-14T09:00:00+00:00"]);
+    }
+
+    #[test]
+    fn nth_and_last_weekday_of_month() {
+        check(
+            "0 9 * * 5#3",
+            "UTC",
+            "2026-01-01T00:00:00Z",
+            &["2026-01-16T09:00:00+00:00", "2026-02-20T09:00:00+00:00", "2026-03-20T09:00:00+00:00"],
+        );
+        check(
+            "0 9 * * 5L",
+            "UTC",
+            "2026-01-01T00:00:00Z",
+            &["2026-01-30T09:00:00+00:00", "2026-02-27T09:00:00+00:00", "2026-03-27T09:00:00+00:00"],
+        );
+    }
+
+    #[test]
+    fn friday_or_the_13th_when_both_day_fields_are_restricted() {
+        // April 2026: Fridays 3, 10, 17 and Monday the 13th.
+        check(
+            "0 0 13 * FRI",
+            "UTC",
+            "2026-04-01T00:00:00Z",
+            &["2026-04-03T00:00:00+00:00", "2026-04-10T00:00:00+00:00", "2026-04-13T00:00:00+00:00", "2026-04-17T00:00:00+00:00"],
+        );
+    }
+
+    #[test]
+    fn sunday_is_0_or_7() {
+        let sundays = ["2026-01-04T00:00:00+00:00", "2026-01-11T00:00:00+00:00"];
+        check("0 0 * * 0", "UTC", "2026-01-01T00:00:00Z", &sundays);
+        check("0 0 * * 7", "UTC", "2026-01-01T00:00:00Z", &sundays);
+        check("0 0 * * SUN", "UTC", "2026-01-01T00:00:00Z", &sundays);
+    }
+
+    #[test]
+    fn fixed_time_in_spring_forward_gap_fires_once_right_after_it() {
+        check(
+            "30 2 * * *",
+            "Europe/Berlin",
+            "2026-03-28T12:00:00Z",
+            &["2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"],
+        );
+        check(
+            "30 2 * * *",
+            "America/New_York",
+            "2026-03-07T12:00:00Z",
+            &["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00"],
+        );
+    }
+
+    #[test]
+    fn fixed_time_in_fall_back_hour_fires_once() {
+        check(
+            "30 2 * * *",
+            "Europe/Berlin",
+            "2026-10-24T12:00:00Z",
+            &["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"],
+        );
+        // Restarted between the two 01:30s: the second one is not a new fire.
+        check(
+            "30 1 * * *",
+            "America/New_York",
+            "2026-11-01T05:45:00Z",
+            &["2026-11-02T01:30:00-05:00"],
+        );
+    }
+
+    #[test]
+    fn hourly_jobs_follow_the_clock_through_dst_like_vixie() {
+        // The 02:00 hour does not exist on spring-forward day.
+        check(
+            "0 * * * *",
+            "America/New_York",
+            "2026-03-08T05:30:00Z",
+            &["2026-03-08T01:00:00-05:00", "2026-03-08T03:00:00-04:00"],
+        );
+        // A wildcard job runs in both 01:00 hours on fall-back day: time really passes.
+        check(
+            "*/30 * * * *",
+            "America/New_York",
+            "2026-11-01T04:45:00Z",
+            &["2026-11-01T01:00:00-04:00", "2026-11-01T01:30:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T01:30:00-05:00", "2026-11-01T02:00:00-05:00"],
+        );
+    }
 }
