@@ -5,8 +5,10 @@ CARGO ?= cargo
 ARGS ?=
 BIN := target/debug/nanopy
 RELEASE_BIN := target/release/nanopy
+MUSL_TARGET := x86_64-unknown-linux-musl
+STATIC_BIN := target/$(MUSL_TARGET)/release/nanopy
 
-.PHONY: build run test lint check bench release toolchain clean
+.PHONY: build run test lint check bench release static test-static toolchain musl-toolchain clean
 
 ## build: debug build of the `nanopy` binary
 build:
@@ -33,15 +35,27 @@ lint: toolchain
 ## check: everything CI checks
 check: lint test
 
-## bench: size, start-up and agent-turn figures against SPEC §7, as medians with baselines
-bench:
-	$(CARGO) build --release
-	python3 bench/bench.py $(RELEASE_BIN)
+## bench: SPEC §7 figures for the static binary users deploy, as medians with baselines
+bench: static
+	python3 bench/bench.py $(STATIC_BIN)
 
 ## release: the size-tuned release build
 release:
 	$(CARGO) build --release
 	@ls -l $(RELEASE_BIN)
+
+## static: the fully static x86_64 musl binary (installs the musl target and musl-gcc if absent)
+static: musl-toolchain
+	CC_x86_64_unknown_linux_musl=musl-gcc $(CARGO) build --release --target $(MUSL_TARGET)
+	@ls -l $(STATIC_BIN)
+
+## test-static: the integration tests against the static binary
+test-static: static
+	NANOPY_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --test it
+
+musl-toolchain:
+	@rustup target list --installed | grep -qx $(MUSL_TARGET) || rustup target add $(MUSL_TARGET)
+	@command -v musl-gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq musl-tools; }
 
 toolchain:
 	@command -v rustfmt >/dev/null && $(CARGO) clippy --version >/dev/null 2>&1 || \
