@@ -62,7 +62,7 @@ pub fn run(
         let (name, arguments) = call?;
         let result = run_local_call(&registry, &name, &arguments)?;
         return Ok(Turn {
-            reply: format!("[tool:{name}] {result}"),
+            reply: format!("[tool:{name}] {}", result.trim_end()),
             tool_calls: vec![ToolRun {
                 name,
                 arguments,

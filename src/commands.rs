@@ -3,9 +3,12 @@
 use crate::agent::{self, TurnOptions};
 use crate::cli::{self, Command};
 use crate::config::Config;
-use crate::cron::runner::{self, unknown_job};
 use crate::cron::schedule::{Schedule, format_in, load_zone, system_zone_name};
 use crate::cron::store::{Job, NewJob, Run, Store};
+use crate::cron::{
+    self,
+    runner::{self, unknown_job},
+};
 use crate::error::{Error, Result};
 use crate::memory::{self, Memory};
 use crate::output;
@@ -17,9 +20,6 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-/// The grace period of a job when `--grace` is not given.
-const DEFAULT_GRACE_SECS: i64 = 600;
 
 /// Runs one command.
 pub fn execute(command: Command) -> Result<()> {
@@ -57,7 +57,7 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
                 message,
                 cron,
                 tz: tz.unwrap_or_else(system_zone_name),
-                grace_secs: grace.unwrap_or(DEFAULT_GRACE_SECS),
+                grace_secs: grace.unwrap_or(cron::DEFAULT_GRACE_SECS),
                 notify,
             };
             cron_add(config, job, replace)
@@ -205,29 +205,9 @@ fn agent_turn(
 }
 
 fn cron_add(config: &Config, job: NewJob, replace: bool) -> Result<()> {
-    if job.name.trim().is_empty() {
-        return Err(Error::Usage("`--name` cannot be empty".into()));
-    }
-    if job.message.trim().is_empty() {
-        return Err(Error::Usage("`--message` cannot be empty".into()));
-    }
-    if job.grace_secs < 0 {
-        return Err(Error::Usage("`--grace` cannot be negative".into()));
-    }
-    let now = Timestamp::now();
-    let schedule = Schedule::parse(&job.cron, &job.tz, now)?;
-    let next = schedule
-        .next_after(now)
-        .expect("Schedule::parse checked that it fires");
     let mut store = Store::open(&config.scheduler_db_path)?;
-    let added = store.add(&job, next.as_second(), replace, now.as_second())?;
-    output::line(&format!(
-        "added job `{}`: `{}` in {}, next fire {}",
-        added.name,
-        added.cron,
-        added.tz,
-        format_in(next, schedule.zone())
-    ))
+    let added = cron::add(&mut store, job, replace, Timestamp::now())?;
+    output::line(&added.summary())
 }
 
 fn cron_enable(config: &Config, name: &str, enable: bool) -> Result<()> {
@@ -244,7 +224,7 @@ fn cron_enable(config: &Config, name: &str, enable: bool) -> Result<()> {
     match next {
         Some(next) => output::line(&format!(
             "enabled job `{name}`, next fire {}",
-            fire_time(Some(next), &job.tz).unwrap_or_default()
+            cron::time_in_zone(Some(next), &job.tz).unwrap_or_default()
         )),
         None => output::line(&format!("disabled job `{name}`")),
     }
@@ -254,20 +234,7 @@ fn cron_list(config: &Config, json: bool) -> Result<()> {
     let store = Store::open(&config.scheduler_db_path)?;
     let jobs = store.jobs()?;
     if json {
-        let items: Vec<Value> = jobs
-            .iter()
-            .map(|job| {
-                json!({
-                    "name": job.name,
-                    "message": job.message,
-                    "cron": job.cron,
-                    "tz": job.tz,
-                    "enabled": job.enabled,
-                    "next_fire": fire_time(job.next_fire, &job.tz),
-                    "last_status": job.last_status,
-                })
-            })
-            .collect();
+        let items: Vec<Value> = jobs.iter().map(cron::job_json).collect();
         return output::json(&Value::Array(items));
     }
     if jobs.is_empty() {
@@ -284,7 +251,7 @@ fn job_row(job: &Job) -> [String; 6] {
         job.cron.clone(),
         job.tz.clone(),
         if job.enabled { "yes" } else { "no" }.to_string(),
-        fire_time(job.next_fire, &job.tz).unwrap_or_else(|| "-".into()),
+        cron::time_in_zone(job.next_fire, &job.tz).unwrap_or_else(|| "-".into()),
         job.last_status.clone().unwrap_or_else(|| "-".into()),
     ]
 }
@@ -360,9 +327,9 @@ fn cron_history(config: &Config, name: Option<String>, limit: i64, json: bool) -
                 let tz = zone_of(run);
                 json!({
                     "job": run.job,
-                    "scheduled_at": fire_time(run.scheduled_at, &tz),
-                    "started_at": fire_time(Some(run.started_at), &tz),
-                    "finished_at": fire_time(run.finished_at, &tz),
+                    "scheduled_at": cron::time_in_zone(run.scheduled_at, &tz),
+                    "started_at": cron::time_in_zone(Some(run.started_at), &tz),
+                    "finished_at": cron::time_in_zone(run.finished_at, &tz),
                     "status": run.status,
                     "output": run.output,
                     "error": run.error,
@@ -381,8 +348,8 @@ fn cron_history(config: &Config, name: Option<String>, limit: i64, json: bool) -
             let text = run.output.as_deref().or(run.error.as_deref()).unwrap_or("");
             [
                 run.job.clone(),
-                fire_time(run.scheduled_at, &tz).unwrap_or_else(|| "(manual)".into()),
-                fire_time(Some(run.started_at), &tz).unwrap_or_default(),
+                cron::time_in_zone(run.scheduled_at, &tz).unwrap_or_else(|| "(manual)".into()),
+                cron::time_in_zone(Some(run.started_at), &tz).unwrap_or_default(),
                 run.finished_at
                     .map(|end| format!("{}s", end - run.started_at))
                     .unwrap_or_else(|| "-".into()),
@@ -393,13 +360,6 @@ fn cron_history(config: &Config, name: Option<String>, limit: i64, json: bool) -
         .collect();
     let header = ["JOB", "SCHEDULED", "STARTED", "TOOK", "STATUS", "OUTPUT"].map(String::from);
     print_table(&header, &rows)
-}
-
-/// A stored Unix time as RFC 3339 in the zone `tz` (UTC if the zone cannot be loaded).
-fn fire_time(seconds: Option<i64>, tz: &str) -> Option<String> {
-    let instant = Timestamp::from_second(seconds?).ok()?;
-    let zone = load_zone(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    Some(format_in(instant, &zone))
 }
 
 fn list_tools(config: &Config) -> Result<()> {

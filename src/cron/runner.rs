@@ -8,14 +8,14 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::tools::Caller;
 use jiff::Timestamp;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::flag as signal_flag;
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::flag as signal_flag;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -202,20 +202,23 @@ impl Scheduler {
             .lock()
             .expect("no panics hold this lock")
             .insert(job.name.clone());
-        self.workers.push((run, thread::spawn(move || {
-            let ok = match Store::open(&config.scheduler_db_path) {
-                Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire).ok,
-                Err(error) => {
-                    eprintln!("error: job `{}`: {error}", job.name);
-                    false
-                }
-            };
-            running
-                .lock()
-                .expect("no panics hold this lock")
-                .remove(&job.name);
-            ok
-        })));
+        self.workers.push((
+            run,
+            thread::spawn(move || {
+                let ok = match Store::open(&config.scheduler_db_path) {
+                    Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire).ok,
+                    Err(error) => {
+                        eprintln!("error: job `{}`: {error}", job.name);
+                        false
+                    }
+                };
+                running
+                    .lock()
+                    .expect("no panics hold this lock")
+                    .remove(&job.name);
+                ok
+            }),
+        ));
     }
 
     fn reap_finished(&mut self) {
@@ -240,7 +243,8 @@ impl Scheduler {
         let now = unix_seconds(SystemTime::now());
         for (run, _) in std::mem::take(&mut self.workers) {
             let note = "the scheduler stopped before the run finished";
-            self.store.finish_run(run, "interrupted", None, Some(note), now)?;
+            self.store
+                .finish_run(run, "interrupted", None, Some(note), now)?;
         }
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! The tools the model (and the `tool:` shortcut) can call: the `Tool` trait and the registry.
 
+mod cron;
 mod datetime;
 mod memory;
+mod shell;
 mod time;
 
 use crate::config::Config;
@@ -41,14 +43,25 @@ impl Registry {
     /// The built-in tools for this configuration and caller.
     pub fn new(config: &Config, caller: Caller) -> Registry {
         let memory = Memory::open(&config.memory_path);
-        let tools: Vec<Box<dyn Tool>> = vec![
+        let mut tools: Vec<Box<dyn Tool>> = vec![
             Box::new(time::Time),
             Box::new(datetime::DateTime),
             Box::new(memory::MemoryGet(memory.clone())),
             Box::new(memory::MemorySet(memory.clone())),
             Box::new(memory::MemoryKeys(memory)),
         ];
-        let _ = caller;
+        if caller == Caller::User {
+            let store = config.scheduler_db_path.clone();
+            tools.push(Box::new(cron::CronAdd(store.clone())));
+            tools.push(Box::new(cron::CronList(store.clone())));
+            tools.push(Box::new(cron::CronRemove(store)));
+        }
+        if !config.shell_allow.is_empty() {
+            tools.push(Box::new(shell::Shell::new(
+                config.shell_allow.clone(),
+                config.shell_timeout_secs,
+            )));
+        }
         Registry { tools }
     }
 

@@ -317,3 +317,134 @@ fn stream_prints_pieces_and_sends_stream_true() {
         .stdout_is("Hello!\n");
     assert_eq!(server.requests()[0].json()["stream"], true);
 }
+
+#[test]
+fn tool_calls_are_honoured_when_the_reply_also_has_text() {
+    let both = Reply::Json(
+        200,
+        serde_json::json!({"choices": [{"message": {"role": "assistant",
+            "content": "Let me check the time.",
+            "tool_calls": [{"id": "t1", "type": "function",
+                            "function": {"name": "time", "arguments": "{}"}}]}}]}),
+    );
+    let (wd, server) = setup("agent-text-and-tools", vec![both, Reply::text("Done.")]);
+    wd.nanopy(&["agent", "time?"])
+        .run()
+        .success()
+        .stdout_is("Done.\n");
+    let messages = server.requests()[1].json()["messages"].clone();
+    assert_eq!(messages[2]["content"], "Let me check the time.");
+    assert_eq!(messages[3]["tool_call_id"], "t1");
+}
+
+#[test]
+fn model_schedules_a_job_with_the_cron_add_tool() {
+    let (wd, _server) = setup(
+        "agent-cron-tool",
+        vec![
+            Reply::tool_calls(&[(
+                "c1",
+                "cron_add",
+                r#"{"name": "standup", "message": "remind me of standup", "cron": "0 7 * * MON-FRI", "tz": "Asia/Jakarta"}"#,
+            )]),
+            Reply::text("Scheduled."),
+        ],
+    );
+    let json = wd
+        .nanopy(&["agent", "--json", "remind me every weekday at 7"])
+        .run()
+        .success()
+        .json();
+    assert!(
+        json["tool_calls"][0]["result"]
+            .as_str()
+            .unwrap()
+            .contains("added job `standup`")
+    );
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["name"], "standup");
+    assert_eq!(list[0]["tz"], "Asia/Jakarta");
+}
+
+#[test]
+fn scheduled_turns_are_not_offered_scheduling_tools() {
+    let (wd, server) = setup(
+        "agent-job-tools",
+        vec![Reply::text("user"), Reply::text("job")],
+    );
+    wd.nanopy(&["agent", "hi"]).run().success();
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "j",
+        "--message",
+        "m",
+        "--cron",
+        "0 0 1 1 *",
+    ])
+    .run()
+    .success();
+    wd.nanopy(&["cron-fire", "j"]).run().success();
+    let names = |n: usize| -> Vec<String> {
+        server.requests()[n].json()["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(names(0).contains(&"cron_add".to_string()));
+    let job_tools = names(1);
+    assert!(job_tools.contains(&"memory_set".to_string()));
+    for forbidden in ["cron_add", "cron_list", "cron_remove"] {
+        assert!(!job_tools.contains(&forbidden.to_string()), "{job_tools:?}");
+    }
+}
+
+#[test]
+fn shell_tool_exists_only_with_an_allow_list_and_runs_only_those_commands() {
+    let wd = Workdir::new("agent-shell");
+    wd.nanopy(&["agent", r#"tool:shell {"command": "echo hi"}"#])
+        .run()
+        .status(2);
+    wd.config(r#"{"tools": {"shell": {"allow": ["echo hi", "uname"]}}}"#);
+    wd.nanopy(&["tools"]).run().success().stdout_has("shell");
+    wd.nanopy(&["agent", r#"tool:shell {"command": "echo hi"}"#])
+        .run()
+        .success()
+        .stdout_is("[tool:shell] hi\n");
+    wd.nanopy(&["agent", r#"tool:shell {"command": "echo hi; id"}"#])
+        .run()
+        .status(1)
+        .stderr_has("not an allowed command");
+}
+
+#[test]
+fn streamed_tool_call_deltas_are_assembled_and_run() {
+    let chunks = [
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"s1","type":"function","function":{"name":"memory_set","arguments":""}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"key\": \"col"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"our\", \"value\": \"blue\"}"}}]},"finish_reason":"tool_calls"}]}"#,
+        "[DONE]",
+    ];
+    let stream = Reply::Sse {
+        events: chunks.iter().map(|c| c.to_string()).collect(),
+        pause: std::time::Duration::from_millis(5),
+    };
+    let (wd, server) = setup(
+        "agent-stream-tools",
+        vec![stream, Reply::stream(&["Saved", "."])],
+    );
+    wd.nanopy(&["agent", "--stream", "remember my colour is blue"])
+        .run()
+        .success()
+        .stdout_is("Saved.\n");
+    wd.nanopy(&["memory-get", "colour"])
+        .run()
+        .success()
+        .stdout_is("blue\n");
+    assert_eq!(
+        server.requests()[1].json()["messages"][3]["tool_call_id"],
+        "s1"
+    );
+}

@@ -460,7 +460,10 @@ fn notify_command_gets_reply_and_environment() {
 
 #[test]
 fn fires_missed_within_grace_coalesce_into_one_run() {
-    let (wd, server) = setup("cron-coalesce", vec![Reply::text("once"), Reply::text("twice")]);
+    let (wd, server) = setup(
+        "cron-coalesce",
+        vec![Reply::text("once"), Reply::text("twice")],
+    );
     add(&wd, "minutely", "* * * * *");
     // Down for five minutes: five fires were missed, all within the 600 s grace.
     set_next_fire(&wd, "minutely", unix_now() - 300);
@@ -471,9 +474,16 @@ fn fires_missed_within_grace_coalesce_into_one_run() {
     assert_eq!(runs[0]["status"], "ok");
     let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
     let next: i64 = db
-        .query_row("SELECT next_fire FROM jobs WHERE name = 'minutely'", [], |row| row.get(0))
+        .query_row(
+            "SELECT next_fire FROM jobs WHERE name = 'minutely'",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
-    assert!(next > unix_now() - 1, "next fire must be in the future, not replayed");
+    assert!(
+        next > unix_now() - 1,
+        "next fire must be in the future, not replayed"
+    );
 }
 
 #[test]
@@ -485,31 +495,46 @@ fn fire_during_a_running_previous_run_is_skipped() {
     add(&wd, "busy", "* * * * * *");
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     wait_for("a skipped fire", Duration::from_secs(8), || {
-        history(&wd, "busy").iter().any(|run| run["status"] == "skipped")
+        history(&wd, "busy")
+            .iter()
+            .any(|run| run["status"] == "skipped")
     });
     daemon.kill().unwrap();
     let output = daemon.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("warning: job `busy`: fire skipped"), "{stderr}");
+    assert!(
+        stderr.contains("warning: job `busy`: fire skipped"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn sigterm_lets_the_running_job_finish() {
     let (wd, server) = setup(
         "cron-sigterm",
-        vec![Reply::Delay(Duration::from_millis(1500), Box::new(Reply::text("finished anyway")))],
+        vec![Reply::Delay(
+            Duration::from_millis(1500),
+            Box::new(Reply::text("finished anyway")),
+        )],
     );
     add(&wd, "long", "0 0 1 1 *");
     set_next_fire(&wd, "long", unix_now());
     let daemon = wd.nanopy(&["cron-run"]).spawn();
-    wait_for("the run to start", Duration::from_secs(5), || !server.requests().is_empty());
+    wait_for("the run to start", Duration::from_secs(5), || {
+        !server.requests().is_empty()
+    });
     let status = std::process::Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let output = daemon.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("finished anyway"));
     assert_eq!(history(&wd, "long")[0]["status"], "ok");
 }
@@ -518,12 +543,17 @@ fn sigterm_lets_the_running_job_finish() {
 fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
     let (wd, server) = setup(
         "cron-kill9",
-        vec![Reply::Delay(Duration::from_secs(10), Box::new(Reply::text("never seen")))],
+        vec![Reply::Delay(
+            Duration::from_secs(10),
+            Box::new(Reply::text("never seen")),
+        )],
     );
     add(&wd, "victim", "0 0 1 1 *");
     set_next_fire(&wd, "victim", unix_now());
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
-    wait_for("the run to start", Duration::from_secs(5), || !server.requests().is_empty());
+    wait_for("the run to start", Duration::from_secs(5), || {
+        !server.requests().is_empty()
+    });
     daemon.kill().unwrap(); // SIGKILL
     daemon.wait().unwrap();
     assert_eq!(history(&wd, "victim")[0]["status"], "running");
@@ -532,7 +562,11 @@ fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
         .success()
         .stderr_has("interrupted");
     let runs = history(&wd, "victim");
-    assert_eq!(runs.len(), 1, "the killed fire must not run again: {runs:?}");
+    assert_eq!(
+        runs.len(),
+        1,
+        "the killed fire must not run again: {runs:?}"
+    );
     assert_eq!(runs[0]["status"], "interrupted");
 }
 
@@ -544,6 +578,9 @@ fn history_text_shows_status_and_first_line_of_output() {
     let text = wd.nanopy(&["cron-history"]).run().success().stdout();
     assert!(text.contains("STATUS"), "{text}");
     assert!(text.contains("ok"), "{text}");
-    assert!(text.contains("line one") && !text.contains("line two"), "{text}");
+    assert!(
+        text.contains("line one") && !text.contains("line two"),
+        "{text}"
+    );
     wd.nanopy(&["cron-history", "ghost"]).run().status(2);
 }
