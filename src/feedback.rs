@@ -61,6 +61,8 @@ const HABIT_WORDS: &[&str] = &[
     "you must",
     "make sure to always",
     "make sure you always",
+    "kamu harus selalu",
+    "anda harus selalu",
     "selalu",
     "jangan",
     "janganlah",
@@ -77,6 +79,9 @@ const HABIT_WORDS: &[&str] = &[
     "ga usah",
     "tak usah",
 ];
+
+/// Habit words that take a noun ("avoid jargon", "hindari istilah teknis"): any object counts.
+const NOUN_HABITS: &[&str] = &["avoid", "hindari"];
 
 /// Verbs about how the assistant talks; a habit word must be followed by one of these.
 const BEHAVIOUR_VERBS: &[&str] = &[
@@ -169,6 +174,9 @@ const BEHAVIOUR_VERBS: &[&str] = &[
     "telling",
     "double",
     "check",
+    "reveal",
+    "share",
+    "disclose",
     "answers",
     "replies",
     "responses",
@@ -299,7 +307,7 @@ const QUESTION_WORDS: &[&str] = &[
 /// Politeness and filler the user may put before an instruction.
 const LEADING_FILLER: &[&str] = &[
     "please", "pls", "plz", "kindly", "ok", "okay", "oh", "and", "also", "hey", "tolong", "mohon",
-    "coba", "oke", "ok,", "dan", "juga", "nanti", "ya",
+    "coba", "oke", "dan", "juga", "nanti", "ya", "remember", "ingat",
 ];
 
 /// Who the instruction is about when it does not open with a verb.
@@ -377,6 +385,9 @@ fn habit_then_behaviour(words: &[String]) -> bool {
     let Some((_, rest)) = best else {
         return false;
     };
+    if NOUN_HABITS.iter().any(|habit| words[0] == *habit) {
+        return !rest.is_empty();
+    }
     let rest = skip_filler(rest);
     match rest.first() {
         Some(word) => {
@@ -517,6 +528,77 @@ mod tests {
             "",
         ] {
             check(message, None);
+        }
+    }
+
+    /// The labeled sets in tests/data: precision must stay ≥ 0.95 and recall ≥ 0.85, in each
+    /// language. Run with `--nocapture` to see the figures and every miss.
+    #[test]
+    fn labeled_set_meets_precision_and_recall_targets() {
+        let tuned = include_str!("../tests/data/feedback_labeled.tsv");
+        assert!(tuned.lines().filter(|l| l.starts_with(['0', '1'])).count() >= 150);
+        check_labeled_set("tuning set", tuned, &["en", "id", "all"]);
+    }
+
+    #[test]
+    fn held_out_set_meets_precision_and_recall_targets() {
+        // Small per language (30 each): one miss moves a figure by 0.06, so the targets apply
+        // to the whole held-out set.
+        let data = include_str!("../tests/data/feedback_heldout.tsv");
+        check_labeled_set("held-out set", data, &["all"]);
+    }
+
+    fn check_labeled_set(name: &str, data: &str, enforced: &[&str]) {
+        let mut report = format!("{name}\n");
+        let mut totals = Vec::new();
+        for lang in ["en", "id", "all"] {
+            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            let mut count = 0;
+            for line in data
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+            {
+                let mut fields = line.splitn(3, '\t');
+                let (label, language, message) = (
+                    fields.next().unwrap(),
+                    fields.next().unwrap(),
+                    fields.next().unwrap(),
+                );
+                if lang != "all" && language != lang {
+                    continue;
+                }
+                count += 1;
+                let detected = detect(message).is_some();
+                match (label == "1", detected) {
+                    (true, true) => tp += 1.0,
+                    (false, true) => {
+                        fp += 1.0;
+                        report.push_str(&format!("  false positive: {message}\n"));
+                    }
+                    (true, false) => {
+                        fn_ += 1.0;
+                        report.push_str(&format!("  missed: {message}\n"));
+                    }
+                    (false, false) => {}
+                }
+            }
+            let precision = tp / (tp + fp);
+            let recall = tp / (tp + fn_);
+            report.push_str(&format!(
+                "{lang}: {count} messages, precision {precision:.3}, recall {recall:.3}\n"
+            ));
+            totals.push((lang, count, precision, recall));
+        }
+        println!("{report}");
+        for (lang, _, precision, recall) in totals {
+            if !enforced.contains(&lang) {
+                continue;
+            }
+            assert!(
+                precision >= 0.95,
+                "{lang} precision {precision:.3}\n{report}"
+            );
+            assert!(recall >= 0.85, "{lang} recall {recall:.3}\n{report}");
         }
     }
 
