@@ -9,3 +9,4 @@ mod config;
 mod cron;
 mod memory;
 mod provider;
+mod schema;
