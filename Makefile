@@ -8,7 +8,10 @@ RELEASE_BIN := target/release/nanopy
 MUSL_TARGET := x86_64-unknown-linux-musl
 STATIC_BIN := target/$(MUSL_TARGET)/release/nanopy
 
-.PHONY: build run test lint check bench release static test-static toolchain musl-toolchain clean
+COMPAT_VENV := target/compat-venv
+LITELLM_VERSION := 1.108.7
+
+.PHONY: build run test test-compat lint check bench release static test-static toolchain musl-toolchain clean
 
 ## build: debug build of the `nanopy` binary
 build:
@@ -26,6 +29,12 @@ endif
 ## test: unit and integration tests (the fake OpenAI server runs inside the tests)
 test:
 	$(CARGO) test --all-targets
+
+## test-compat: nanopy against a real LiteLLM proxy from PyPI (mocked models, loopback only)
+test-compat: build
+	@test -x $(COMPAT_VENV)/bin/litellm || { python3 -m venv $(COMPAT_VENV) && \
+		$(COMPAT_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'; }
+	python3 tests/compat/test_litellm.py $(BIN) $(COMPAT_VENV)/bin/litellm
 
 ## lint: formatting and clippy with warnings as errors
 lint: toolchain
