@@ -7,11 +7,13 @@ BIN := target/debug/nanopy
 RELEASE_BIN := target/release/nanopy
 MUSL_TARGET := x86_64-unknown-linux-musl
 STATIC_BIN := target/$(MUSL_TARGET)/release/nanopy
+PI_TARGET := aarch64-unknown-linux-musl
+PI_BIN := target/$(PI_TARGET)/release/nanopy
 
 COMPAT_VENV := target/compat-venv
 LITELLM_VERSION := 1.108.7
 
-.PHONY: build run test test-compat lint check bench release static test-static toolchain musl-toolchain clean
+.PHONY: build run test test-compat lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain clean
 
 ## build: debug build of the `nanopy` binary
 build:
@@ -61,6 +63,24 @@ static: musl-toolchain
 ## test-static: the integration tests against the static binary
 test-static: static
 	NANOPY_BIN=$(CURDIR)/$(STATIC_BIN) $(CARGO) test --test it
+
+## pi: the static aarch64 binary for 64-bit Raspberry Pi OS (Debian's cross gcc compiles the
+## C parts; its glibc headers need SQLite's large-file wrappers off, which a 64-bit off_t
+## makes harmless)
+pi: pi-toolchain
+	CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=aarch64-linux-gnu-gcc \
+		$(CARGO) build --release --target $(PI_TARGET)
+	@ls -l $(PI_BIN)
+
+## test-pi: the aarch64 binary under qemu-user through a smoke scenario
+test-pi: pi
+	tests/pi_smoke.sh $(PI_BIN)
+
+pi-toolchain:
+	@rustup target list --installed | grep -qx $(PI_TARGET) || rustup target add $(PI_TARGET)
+	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user-static; }
 
 musl-toolchain:
 	@rustup target list --installed | grep -qx $(MUSL_TARGET) || rustup target add $(MUSL_TARGET)
