@@ -10,3 +10,4 @@ mod cron;
 mod memory;
 mod provider;
 mod schema;
+mod security;

@@ -45,10 +45,14 @@ impl Workdir {
         self.home().join(name)
     }
 
-    /// Writes `config.json` in the data directory.
+    /// Writes `config.json` in the data directory, private as nanopy itself would make it.
     pub fn config(&self, json: &str) {
+        use std::os::unix::fs::PermissionsExt;
         std::fs::create_dir_all(self.home()).unwrap();
+        std::fs::set_permissions(self.home(), std::fs::Permissions::from_mode(0o700)).unwrap();
         std::fs::write(self.path("config.json"), json).unwrap();
+        std::fs::set_permissions(self.path("config.json"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
     }
 
     /// A config pointing at `server`, with no API key.
