@@ -225,3 +225,73 @@ fn connection_closed_without_answer_exits_4() {
         .status(4)
         .stderr_has("provider `");
 }
+
+#[test]
+fn connection_reset_mid_body_exits_4() {
+    let cut = Reply::Truncated {
+        declared: 500,
+        sent: br#"{"choices": [{"message": {"content": "par"#.to_vec(),
+    };
+    let (wd, _server) = setup("provider-reset", vec![cut], 10, 0);
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("closed before the response was complete");
+}
+
+#[test]
+fn slow_body_is_bounded_by_the_timeout() {
+    let slow = Reply::SlowBody(Duration::from_secs(5), br#"{"choices": []}"#.to_vec());
+    let (wd, _server) = setup("provider-slow-body", vec![slow], 1, 0);
+    let start = Instant::now();
+    wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("within 1s");
+    assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+}
+
+#[test]
+fn service_unavailable_with_html_is_retried_then_reported() {
+    let page = || Reply::Raw {
+        status: 503,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: b"<!DOCTYPE html><html><body>Service Unavailable</body></html>".to_vec(),
+    };
+    let (wd, server) = setup("provider-503-html", vec![page(), page()], 20, 1);
+    let outcome = wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("HTTP 503");
+    assert!(!outcome.stderr().contains("DOCTYPE"));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn rate_limit_without_retry_after_backs_off_and_retries() {
+    let (wd, server) = setup("provider-429-plain", vec![Reply::error(429, "slow down"), Reply::text("ok")], 20, 2);
+    wd.nanopy(&["agent", "hi"]).run().success().stdout_is("ok\n");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn retry_after_beyond_the_timeout_gives_up_at_once_with_the_status() {
+    let limited = Reply::Raw {
+        status: 429,
+        headers: vec![("Retry-After".into(), "30".into())],
+        body: br#"{"error": {"message": "quota"}}"#.to_vec(),
+    };
+    let (wd, server) = setup("provider-429-long", vec![limited, Reply::text("late")], 2, 3);
+    let start = Instant::now();
+    wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("HTTP 429").stderr_has("quota");
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn twenty_megabyte_body_is_refused_without_exhausting_memory() {
+    let mut body = br#"{"choices": [{"message": {"content": ""#.to_vec();
+    body.extend(std::iter::repeat_n(b'x', 20 * 1024 * 1024));
+    body.extend_from_slice(br#""}}]}"#);
+    let huge = Reply::Raw {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body,
+    };
+    let (wd, _server) = setup("provider-huge", vec![huge], 30, 0);
+    wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("larger than 16 MiB");
+}

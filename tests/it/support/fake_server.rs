@@ -31,6 +31,10 @@ pub enum Reply {
     Delay(Duration, Box<Reply>),
     /// Closes the connection without answering.
     Close,
+    /// Sends a 200 header promising `declared` bytes, then `sent` of them, then closes.
+    Truncated { declared: usize, sent: Vec<u8> },
+    /// Sends a 200 header, waits, then the body: a slow body rather than slow headers.
+    SlowBody(Duration, Vec<u8>),
 }
 
 impl Reply {
@@ -260,6 +264,24 @@ fn respond(mut stream: TcpStream, reply: Reply) {
             respond(stream, *reply);
         }
         Reply::Close => {}
+        Reply::Truncated { declared, sent } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&sent);
+            let _ = stream.flush();
+        }
+        Reply::SlowBody(wait, body) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.flush();
+            thread::sleep(wait);
+            let _ = stream.write_all(&body);
+        }
     }
 }
 
