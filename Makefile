@@ -13,7 +13,7 @@ PI_BIN := target/$(PI_TARGET)/release/nanopy
 COMPAT_VENV := target/compat-venv
 LITELLM_VERSION := 1.108.7
 
-.PHONY: build run test test-compat lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain clean
+.PHONY: soak build run test test-compat lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain clean
 
 ## build: debug build of the `nanopy` binary
 build:
@@ -37,6 +37,11 @@ test-compat: build
 	@test -x $(COMPAT_VENV)/bin/litellm || { python3 -m venv $(COMPAT_VENV) && \
 		$(COMPAT_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'; }
 	python3 tests/compat/test_litellm.py $(BIN) $(COMPAT_VENV)/bin/litellm
+
+## soak: fault tests: 8 writers x 200 updates, 200 SIGKILLs mid-write, a full disk (tmpfs,
+## needs root), scheduler kill/restart cycles; about 20 s
+soak:
+	$(CARGO) test --test it -- --ignored soak
 
 ## lint: formatting and clippy with warnings as errors
 lint: toolchain

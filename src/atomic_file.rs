@@ -33,6 +33,28 @@ pub fn create_new(path: &Path, contents: &[u8]) -> io::Result<bool> {
     }
 }
 
+/// Removes temporary files beside `path` left by writers that died mid-write. Only call this
+/// while holding the lock that every writer of `path` holds: then no temporary is in use.
+pub fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.tmp.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn write_temp_beside(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     // The pid keeps two processes apart; the lock held by callers keeps threads apart.

@@ -106,6 +106,7 @@ impl Memory {
     /// The locked read-modify-write every change goes through (SPEC §4).
     fn update<T>(&self, now: u64, change: impl FnOnce(&mut Contents) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
+        atomic_file::remove_stale_temps(&self.path);
         let mut contents = self.load()?;
         contents.purge_expired(now);
         let result = change(&mut contents)?;

@@ -11,3 +11,4 @@ mod memory;
 mod provider;
 mod schema;
 mod security;
+mod soak;

@@ -244,8 +244,15 @@ fn slow_body_is_bounded_by_the_timeout() {
     let slow = Reply::SlowBody(Duration::from_secs(5), br#"{"choices": []}"#.to_vec());
     let (wd, _server) = setup("provider-slow-body", vec![slow], 1, 0);
     let start = Instant::now();
-    wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("within 1s");
-    assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("within 1s");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -256,15 +263,27 @@ fn service_unavailable_with_html_is_retried_then_reported() {
         body: b"<!DOCTYPE html><html><body>Service Unavailable</body></html>".to_vec(),
     };
     let (wd, server) = setup("provider-503-html", vec![page(), page()], 20, 1);
-    let outcome = wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("HTTP 503");
+    let outcome = wd
+        .nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("HTTP 503");
     assert!(!outcome.stderr().contains("DOCTYPE"));
     assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
 fn rate_limit_without_retry_after_backs_off_and_retries() {
-    let (wd, server) = setup("provider-429-plain", vec![Reply::error(429, "slow down"), Reply::text("ok")], 20, 2);
-    wd.nanopy(&["agent", "hi"]).run().success().stdout_is("ok\n");
+    let (wd, server) = setup(
+        "provider-429-plain",
+        vec![Reply::error(429, "slow down"), Reply::text("ok")],
+        20,
+        2,
+    );
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .success()
+        .stdout_is("ok\n");
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -275,10 +294,23 @@ fn retry_after_beyond_the_timeout_gives_up_at_once_with_the_status() {
         headers: vec![("Retry-After".into(), "30".into())],
         body: br#"{"error": {"message": "quota"}}"#.to_vec(),
     };
-    let (wd, server) = setup("provider-429-long", vec![limited, Reply::text("late")], 2, 3);
+    let (wd, server) = setup(
+        "provider-429-long",
+        vec![limited, Reply::text("late")],
+        2,
+        3,
+    );
     let start = Instant::now();
-    wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("HTTP 429").stderr_has("quota");
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("HTTP 429")
+        .stderr_has("quota");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -293,5 +325,8 @@ fn twenty_megabyte_body_is_refused_without_exhausting_memory() {
         body,
     };
     let (wd, _server) = setup("provider-huge", vec![huge], 30, 0);
-    wd.nanopy(&["agent", "hi"]).run().status(4).stderr_has("larger than 16 MiB");
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("larger than 16 MiB");
 }

@@ -14,9 +14,23 @@ fn every_file_nanopy_creates_is_private() {
     let server = FakeServer::start(vec![Reply::text("ok"), Reply::text("job ran")]);
     let wd = Workdir::new("security-modes");
     wd.config_for(&server);
-    wd.nanopy(&["agent", "from now on be brief"]).run().success();
-    wd.nanopy(&["memory-set", "k", "v", "--ttl", "1h"]).run().success();
-    wd.nanopy(&["cron-add", "--name", "j", "--message", "m", "--cron", "0 0 1 1 *"]).run().success();
+    wd.nanopy(&["agent", "from now on be brief"])
+        .run()
+        .success();
+    wd.nanopy(&["memory-set", "k", "v", "--ttl", "1h"])
+        .run()
+        .success();
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "j",
+        "--message",
+        "m",
+        "--cron",
+        "0 0 1 1 *",
+    ])
+    .run()
+    .success();
     wd.nanopy(&["cron-fire", "j"]).run().success();
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -29,8 +43,17 @@ fn every_file_nanopy_creates_is_private() {
         seen.push(path.file_name().unwrap().to_string_lossy().into_owned());
         assert_eq!(mode(&path), 0o600, "{} is not private", path.display());
     }
-    for expected in ["config.json", "memory.json", "memory.json.lock", "jobs.sqlite", "jobs.sqlite.daemon.lock"] {
-        assert!(seen.iter().any(|name| name == expected), "{expected} not created: {seen:?}");
+    for expected in [
+        "config.json",
+        "memory.json",
+        "memory.json.lock",
+        "jobs.sqlite",
+        "jobs.sqlite.daemon.lock",
+    ] {
+        assert!(
+            seen.iter().any(|name| name == expected),
+            "{expected} not created: {seen:?}"
+        );
     }
 }
 
@@ -45,8 +68,15 @@ fn api_key_never_appears_in_output_json_or_errors() {
         r#"{{"provider": {{"base_url": "{}", "api_key": "{SECRET}", "max_retries": 0}}}}"#,
         server.base_url()
     ));
-    wd.nanopy(&["agent", "--json", "hi"]).run().success().never_shows(SECRET);
-    wd.nanopy(&["agent", "hi"]).run().status(4).never_shows(SECRET).stderr_has("[redacted]");
+    wd.nanopy(&["agent", "--json", "hi"])
+        .run()
+        .success()
+        .never_shows(SECRET);
+    wd.nanopy(&["agent", "hi"])
+        .run()
+        .status(4)
+        .never_shows(SECRET)
+        .stderr_has("[redacted]");
     wd.nanopy(&["config"]).run().success().never_shows(SECRET);
     wd.nanopy(&["doctor"]).run().never_shows(SECRET);
 }
@@ -66,7 +96,9 @@ fn model_cannot_set_a_notify_command_through_cron_add() {
     wd.nanopy(&["agent", "schedule something"]).run().success();
     let db = rusqlite::Connection::open(wd.path("jobs.sqlite")).unwrap();
     let notify: Option<String> = db
-        .query_row("SELECT notify FROM jobs WHERE name = 'evil'", [], |row| row.get(0))
+        .query_row("SELECT notify FROM jobs WHERE name = 'evil'", [], |row| {
+            row.get(0)
+        })
         .unwrap();
     assert_eq!(notify, None);
 }
@@ -93,11 +125,21 @@ fn shell_tool_refuses_injection_attempts_from_the_model() {
         r#"{{"provider": {{"base_url": "{}"}}, "tools": {{"shell": {{"allow": ["echo hi"]}}}}}}"#,
         server.base_url()
     ));
-    let json = wd.nanopy(&["agent", "--json", "run things"]).run().success().json();
+    let json = wd
+        .nanopy(&["agent", "--json", "run things"])
+        .run()
+        .success()
+        .json();
     for call in json["tool_calls"].as_array().unwrap() {
-        assert!(call["result"].as_str().unwrap().starts_with("error:"), "{call}");
+        assert!(
+            call["result"].as_str().unwrap().starts_with("error:"),
+            "{call}"
+        );
     }
-    assert!(!wd.home().join("INJECTED").exists() && !wd.home().parent().unwrap().join("INJECTED").exists());
+    assert!(
+        !wd.home().join("INJECTED").exists()
+            && !wd.home().parent().unwrap().join("INJECTED").exists()
+    );
 }
 
 #[test]
@@ -114,10 +156,20 @@ fn doctor_reports_ok_lines_and_exits_0_when_healthy() {
 #[test]
 fn doctor_reports_problems_and_exits_1() {
     let wd = Workdir::new("doctor-problems");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    wd.config(&format!(r#"{{"provider": {{"base_url": "http://127.0.0.1:{port}/v1"}}}}"#));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    wd.config(&format!(
+        r#"{{"provider": {{"base_url": "http://127.0.0.1:{port}/v1"}}}}"#
+    ));
     std::fs::write(wd.path("memory.json"), "[not an object]").unwrap();
-    std::fs::set_permissions(wd.path("config.json"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        wd.path("config.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let out = wd.nanopy(&["doctor"]).run().status(1).stdout();
     assert!(out.contains("problem: config file"), "{out}");
     assert!(out.contains("chmod 600"), "{out}");

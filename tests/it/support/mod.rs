@@ -51,8 +51,11 @@ impl Workdir {
         std::fs::create_dir_all(self.home()).unwrap();
         std::fs::set_permissions(self.home(), std::fs::Permissions::from_mode(0o700)).unwrap();
         std::fs::write(self.path("config.json"), json).unwrap();
-        std::fs::set_permissions(self.path("config.json"), std::fs::Permissions::from_mode(0o600))
-            .unwrap();
+        std::fs::set_permissions(
+            self.path("config.json"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
     }
 
     /// A config pointing at `server`, with no API key.

@@ -1,0 +1,203 @@
+//! Soak and fault tests, run by `make soak` (and CI): many writers, SIGKILLs at random points,
+//! a full disk, and scheduler kill/restart cycles. Ignored by a plain `cargo test` because they
+//! take tens of seconds and the full-disk test mounts a tmpfs (root only).
+
+use crate::support::{FakeServer, Reply, Workdir, binary};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A small deterministic random source (xorshift), seeded per test and printed on failure.
+struct Random(u64);
+
+impl Random {
+    fn new() -> Random {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        eprintln!("random seed {seed}");
+        Random(seed)
+    }
+
+    fn below(&mut self, limit: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % limit
+    }
+}
+
+fn read_memory(wd: &Workdir) -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(wd.path("memory.json")).unwrap();
+    match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Object(map)) => map,
+        other => panic!("memory.json is not a JSON object: {other:?}\n{text}"),
+    }
+}
+
+#[test]
+#[ignore = "soak: run by make soak"]
+fn soak_eight_writers_times_two_hundred_updates_lose_nothing() {
+    let wd = Workdir::new("soak-writers");
+    wd.nanopy(&["memory-keys"]).run().success();
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let script = format!(
+                "for n in $(seq 0 199); do '{}' memory-set w{writer}-$n $n || exit 1; done",
+                binary().display()
+            );
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .env("NANOPYBOT_HOME", wd.home())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut writer in writers {
+        assert!(writer.wait().unwrap().success());
+    }
+    let memory = read_memory(&wd);
+    assert_eq!(memory.len(), 8 * 200);
+    for writer in 0..8 {
+        for n in 0..200 {
+            assert_eq!(memory[&format!("w{writer}-{n}")], n, "w{writer}-{n}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "soak: run by make soak"]
+fn soak_two_hundred_sigkills_during_writes_always_leave_a_valid_file() {
+    let wd = Workdir::new("soak-sigkill");
+    wd.nanopy(&["memory-set", "anchor", "kept"]).run().success();
+    // Large enough that a write takes a while; a single argument may be at most 128 KiB.
+    let big = "x".repeat(120 * 1024);
+    let mut random = Random::new();
+    for round in 0..200 {
+        let mut child = wd
+            .nanopy(&["memory-set", &format!("k{}", round % 7), &big])
+            .spawn();
+        std::thread::sleep(Duration::from_micros(random.below(6000)));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let memory = read_memory(&wd);
+        assert_eq!(memory["anchor"], "kept", "round {round}");
+    }
+    // A later write still works, and clears the temporary files killed writers left behind.
+    wd.nanopy(&["memory-set", "after", "1"]).run().success();
+    assert_eq!(read_memory(&wd)["after"], 1);
+    let leftovers: Vec<String> = std::fs::read_dir(wd.home())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+#[ignore = "soak: run by make soak (needs root to mount a tmpfs)"]
+fn soak_full_disk_leaves_the_old_memory_file_intact() {
+    let wd = Workdir::new("soak-full-disk");
+    let small = wd.home().parent().unwrap().join("small-disk");
+    std::fs::create_dir_all(&small).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&small)
+        .status()
+        .unwrap();
+    assert!(
+        mounted.success(),
+        "cannot mount a tmpfs: run as root (make soak)"
+    );
+    let result = std::panic::catch_unwind(|| {
+        let memory_path = small.join("memory.json");
+        wd.config(&format!(
+            r#"{{"memory_path": "{}"}}"#,
+            memory_path.display()
+        ));
+        wd.nanopy(&["memory-set", "small", "value"]).run().success();
+        // 120 KiB fits beside the old file; a second one cannot (old file + temporary > 256 KiB).
+        let big = "y".repeat(120 * 1024);
+        wd.nanopy(&["memory-set", "big1", &big]).run().success();
+        let before = std::fs::read(&memory_path).unwrap();
+        wd.nanopy(&["memory-set", "big2", &big])
+            .run()
+            .status(3)
+            .stderr_has("No space left on device");
+        assert_eq!(std::fs::read(&memory_path).unwrap(), before);
+        let leftovers: Vec<_> = std::fs::read_dir(&small)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".tmp."))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+        wd.nanopy(&["memory-get", "small"])
+            .run()
+            .success()
+            .stdout_is("value\n");
+    });
+    let _ = Command::new("umount").arg(&small).status();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+#[ignore = "soak: run by make soak"]
+fn soak_scheduler_kill_restart_cycles_never_duplicate_or_lose_a_fire() {
+    let server = FakeServer::start((0..400).map(|_| Reply::text("tick")).collect());
+    let wd = Workdir::new("soak-scheduler");
+    wd.config_for(&server);
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "tick",
+        "--message",
+        "m",
+        "--cron",
+        "* * * * * *",
+    ])
+    .run()
+    .success();
+    let mut random = Random::new();
+    for _ in 0..15 {
+        let mut daemon = wd.nanopy(&["cron-run"]).spawn();
+        // A --once scheduler beside the daemon, as from the system crontab.
+        wd.nanopy(&["cron-run", "--once"]).run();
+        std::thread::sleep(Duration::from_millis(200 + random.below(1300)));
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+    }
+    wd.nanopy(&["cron-run", "--once"]).run();
+    let runs = wd
+        .nanopy(&["cron-history", "tick", "--json", "--limit", "100"])
+        .run()
+        .success()
+        .json();
+    let mut fired: Vec<String> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|run| run["status"] != "missed" && run["status"] != "skipped")
+        .map(|run| run["scheduled_at"].as_str().unwrap().to_string())
+        .collect();
+    let total = fired.len();
+    fired.sort();
+    fired.dedup();
+    assert_eq!(fired.len(), total, "a fire ran twice");
+    assert!(total >= 10, "too few fires: {total}");
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["name"], "tick");
+    assert_eq!(list[0]["enabled"], true);
+    assert!(
+        list[0]["next_fire"].is_string(),
+        "the job lost its schedule"
+    );
+    let db = rusqlite::Connection::open(wd.path("jobs.sqlite")).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
