@@ -264,4 +264,13 @@ mod tests {
         );
         assert_eq!(total, Some(json!({"prompt_tokens": 7, "total_tokens": 11})));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_message_is_a_local_call_or_not_without_panicking(message in "(tool:|TOOL:)?\\PC{0,60}") {
+            if let Some(Ok((_, arguments))) = parse_local_call(&message) {
+                proptest::prop_assert!(arguments.is_object());
+            }
+        }
+    }
 }

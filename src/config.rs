@@ -420,4 +420,18 @@ mod tests {
         let value: Value = serde_json::from_str(DEFAULT_CONFIG_FILE).unwrap();
         assert!(unknown_keys(&value).is_empty());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_config_text_loads_or_errors_without_panicking(text in "\\PC{0,80}") {
+            let _ = parse(Path::new("config.json"), &text);
+        }
+
+        #[test]
+        fn config_shaped_text_loads_or_errors_without_panicking(
+            text in r#"\{("(provider|tools|shell|allow|model|timeout_secs|memory_path)": ?(\{|\[|"[a-z~/]*"|-?[0-9]{1,20}|null|true)[,}\]]? ?){0,6}"#,
+        ) {
+            let _ = parse(Path::new("config.json"), &text);
+        }
+    }
 }

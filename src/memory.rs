@@ -322,4 +322,18 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad} accepted");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_memory_file_loads_or_is_refused_without_panicking(
+            text in r#"(\PC{0,40}|\{("[a-z_.]{0,12}": ?("[a-z]*"|[0-9]{1,22}|\{"expires": ?\{("[a-z]": ?(-?[0-9]{1,22}|"x"|null),?)*\}\}|null|\[\]),? ?){0,5}\})"#,
+            now in 0u64..u64::MAX,
+        ) {
+            if let Ok(mut contents) = Contents::parse(&text) {
+                contents.purge_expired(now);
+                let written = contents.to_json();
+                proptest::prop_assert!(Contents::parse(&written).is_ok());
+            }
+        }
+    }
 }

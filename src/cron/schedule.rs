@@ -460,4 +460,18 @@ mod tests {
             ],
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_expression_parses_or_errors_without_panicking(
+            expression in "[0-9*/,LW#A-Za-z@? -]{0,40}",
+            zone in "(UTC|Asia/Jakarta|America/New_York|Europe/Berlin|[A-Za-z/_]{0,12})",
+        ) {
+            let now = at("2026-03-08T06:59:00Z");
+            if let Ok(schedule) = Schedule::parse(&expression, &zone, now) {
+                let next = schedule.next_after(now).expect("parse checked that it fires");
+                proptest::prop_assert!(next > now);
+            }
+        }
+    }
 }
