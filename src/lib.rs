@@ -16,6 +16,7 @@ mod output;
 pub mod provider;
 pub mod rules;
 pub mod tools;
+mod truncate;
 
 pub use error::{Error, Result};
 

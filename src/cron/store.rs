@@ -2,6 +2,7 @@
 //! that makes each fire run once even with several schedulers on one file.
 
 use crate::error::{Error, Result};
+use crate::truncate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -362,7 +363,13 @@ impl Store {
             .map_err(Error::store(&path))?;
         tx.execute(
             "UPDATE runs SET status = ?2, output = ?3, error = ?4, finished_at = ?5 WHERE id = ?1",
-            params![run, status, output.map(cap_text), error.map(cap_text), now],
+            params![
+                run,
+                status,
+                output.map(|text| truncate::to_bytes(text.to_string(), MAX_STORED_TEXT)),
+                error.map(|text| truncate::to_bytes(text.to_string(), MAX_STORED_TEXT)),
+                now
+            ],
         )
         .map_err(Error::store(&path))?;
         set_last_status(&tx, run, status).map_err(Error::store(&path))?;
@@ -480,17 +487,6 @@ fn set_last_status(conn: &Connection, run: i64, status: &str) -> rusqlite::Resul
     )
 }
 
-fn cap_text(text: &str) -> String {
-    if text.len() <= MAX_STORED_TEXT {
-        return text.to_string();
-    }
-    let mut end = MAX_STORED_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [truncated]", &text[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,6 +562,18 @@ mod tests {
             store.job("a").unwrap().unwrap().last_status.as_deref(),
             Some("missed")
         );
+    }
+
+    #[test]
+    fn stored_output_is_capped() {
+        let mut store = store("output-cap");
+        let job = store.add(&new_job("a"), 100, false, 0).unwrap();
+        let run = store.claim(&job, Some(160), "running", 100).unwrap().unwrap();
+        let long = "y".repeat(MAX_STORED_TEXT * 4);
+        store.finish_run(run, "ok", Some(&long), None, 101).unwrap();
+        let output = store.runs(Some("a"), 1).unwrap()[0].output.clone().unwrap();
+        assert!(output.len() < MAX_STORED_TEXT + 100, "{}", output.len());
+        assert!(output.ends_with("bytes in all]"));
     }
 
     #[test]

@@ -129,16 +129,9 @@ impl Registry {
     }
 }
 
-/// Cuts `text` to [`MAX_RESULT_CHARS`], saying so.
+/// Cuts tool output to [`MAX_RESULT_CHARS`], saying so.
 pub fn cap(text: String) -> String {
-    if text.len() <= MAX_RESULT_CHARS {
-        return text;
-    }
-    let mut end = MAX_RESULT_CHARS;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [truncated, {} bytes in all]", &text[..end], text.len())
+    crate::truncate::to_bytes(text, MAX_RESULT_CHARS)
 }
 
 /// A required string argument.

@@ -373,17 +373,7 @@ fn scheduled_turns_are_not_offered_scheduling_tools() {
         vec![Reply::text("user"), Reply::text("job")],
     );
     wd.nanopy(&["agent", "hi"]).run().success();
-    wd.nanopy(&[
-        "cron-add",
-        "--name",
-        "j",
-        "--message",
-        "m",
-        "--cron",
-        "0 0 1 1 *",
-    ])
-    .run()
-    .success();
+    wd.add_job("j", "0 0 1 1 *");
     wd.nanopy(&["cron-fire", "j"]).run().success();
     let names = |n: usize| -> Vec<String> {
         server.requests()[n].json()["tools"]

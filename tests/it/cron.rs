@@ -12,22 +12,6 @@ fn setup(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
     (wd, server)
 }
 
-fn add(wd: &Workdir, name: &str, cron: &str) {
-    wd.nanopy(&[
-        "cron-add",
-        "--name",
-        name,
-        "--message",
-        &format!("job {name}"),
-        "--cron",
-        cron,
-        "--tz",
-        "UTC",
-    ])
-    .run()
-    .success();
-}
-
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -124,7 +108,7 @@ fn cron_add_defaults_to_the_system_zone() {
 #[test]
 fn duplicate_job_name_exits_2_unless_replace() {
     let wd = Workdir::new("cron-duplicate");
-    add(&wd, "a", "0 9 * * *");
+    wd.add_job("a", "0 9 * * *");
     wd.nanopy(&[
         "cron-add",
         "--name",
@@ -229,7 +213,7 @@ fn cron_next_fires_once_in_the_fall_back_hour() {
 #[test]
 fn remove_enable_disable_and_unknown_jobs() {
     let wd = Workdir::new("cron-manage");
-    add(&wd, "a", "0 9 * * *");
+    wd.add_job("a", "0 9 * * *");
     wd.nanopy(&["cron-disable", "a"]).run().success();
     let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
     assert_eq!(list[0]["enabled"], false);
@@ -256,7 +240,7 @@ fn remove_enable_disable_and_unknown_jobs() {
 #[test]
 fn run_once_fires_a_due_job_and_records_it() {
     let (wd, server) = setup("cron-once", vec![Reply::text("reminder sent")]);
-    add(&wd, "ping", "0 0 1 1 *");
+    wd.add_job("ping", "0 0 1 1 *");
     set_next_fire(&wd, "ping", unix_now() - 5);
     wd.nanopy(&["cron-run", "--once"])
         .run()
@@ -290,7 +274,7 @@ fn run_once_fires_a_due_job_and_records_it() {
 #[test]
 fn fire_missed_beyond_grace_is_recorded_not_run() {
     let (wd, server) = setup("cron-missed", vec![Reply::text("should not run")]);
-    add(&wd, "late", "0 0 1 1 *");
+    wd.add_job("late", "0 0 1 1 *");
     set_next_fire(&wd, "late", unix_now() - 3600);
     wd.nanopy(&["cron-run", "--once"])
         .run()
@@ -305,7 +289,7 @@ fn fire_missed_beyond_grace_is_recorded_not_run() {
 #[test]
 fn failed_job_is_recorded_and_once_exits_1() {
     let (wd, _server) = setup("cron-failed", vec![Reply::error(400, "bad request")]);
-    add(&wd, "bad", "0 0 1 1 *");
+    wd.add_job("bad", "0 0 1 1 *");
     set_next_fire(&wd, "bad", unix_now() - 1);
     wd.nanopy(&["cron-run", "--once"])
         .run()
@@ -319,7 +303,7 @@ fn failed_job_is_recorded_and_once_exits_1() {
 #[test]
 fn cron_fire_runs_now_and_keeps_the_schedule() {
     let (wd, server) = setup("cron-fire", vec![Reply::text("fired by hand")]);
-    add(&wd, "manual", "0 0 1 1 *");
+    wd.add_job("manual", "0 0 1 1 *");
     let before = wd.nanopy(&["cron-list", "--json"]).run().success().json()[0]["next_fire"].clone();
     wd.nanopy(&["cron-fire", "manual"])
         .run()
@@ -340,7 +324,7 @@ fn daemon_notices_a_job_added_by_another_process() {
     wd.nanopy(&["cron-list"]).run().success();
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     std::thread::sleep(Duration::from_millis(300));
-    add(&wd, "soon", "* * * * * *");
+    wd.add_job("soon", "* * * * * *");
     wait_for("the daemon to fire the job", Duration::from_secs(6), || {
         !server.requests().is_empty()
     });
@@ -374,7 +358,7 @@ fn second_daemon_on_the_same_store_exits_3_naming_the_first() {
 fn daemon_and_once_runs_never_fire_the_same_time_twice() {
     let replies = (0..100).map(|_| Reply::text("ok")).collect();
     let (wd, server) = setup("cron-exactly-once", replies);
-    add(&wd, "every-second", "* * * * * *");
+    wd.add_job("every-second", "* * * * * *");
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(4) {
@@ -464,7 +448,7 @@ fn fires_missed_within_grace_coalesce_into_one_run() {
         "cron-coalesce",
         vec![Reply::text("once"), Reply::text("twice")],
     );
-    add(&wd, "minutely", "* * * * *");
+    wd.add_job("minutely", "* * * * *");
     // Down for five minutes: five fires were missed, all within the 600 s grace.
     set_next_fire(&wd, "minutely", unix_now() - 300);
     wd.nanopy(&["cron-run", "--once"]).run().success();
@@ -492,7 +476,7 @@ fn fire_during_a_running_previous_run_is_skipped() {
         .map(|_| Reply::Delay(Duration::from_millis(2500), Box::new(Reply::text("slow"))))
         .collect();
     let (wd, _server) = setup("cron-overlap", slow);
-    add(&wd, "busy", "* * * * * *");
+    wd.add_job("busy", "* * * * * *");
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     wait_for("a skipped fire", Duration::from_secs(8), || {
         history(&wd, "busy")
@@ -517,7 +501,7 @@ fn sigterm_lets_the_running_job_finish() {
             Box::new(Reply::text("finished anyway")),
         )],
     );
-    add(&wd, "long", "0 0 1 1 *");
+    wd.add_job("long", "0 0 1 1 *");
     set_next_fire(&wd, "long", unix_now());
     let daemon = wd.nanopy(&["cron-run"]).spawn();
     wait_for("the run to start", Duration::from_secs(5), || {
@@ -548,7 +532,7 @@ fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
             Box::new(Reply::text("never seen")),
         )],
     );
-    add(&wd, "victim", "0 0 1 1 *");
+    wd.add_job("victim", "0 0 1 1 *");
     set_next_fire(&wd, "victim", unix_now());
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     wait_for("the run to start", Duration::from_secs(5), || {
@@ -573,7 +557,7 @@ fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
 #[test]
 fn history_text_shows_status_and_first_line_of_output() {
     let (wd, _server) = setup("cron-history-text", vec![Reply::text("line one\nline two")]);
-    add(&wd, "h", "0 0 1 1 *");
+    wd.add_job("h", "0 0 1 1 *");
     wd.nanopy(&["cron-fire", "h"]).run().success();
     let text = wd.nanopy(&["cron-history"]).run().success().stdout();
     assert!(text.contains("STATUS"), "{text}");

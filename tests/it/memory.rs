@@ -147,28 +147,7 @@ fn reserved_metadata_key_is_refused() {
 fn concurrent_writers_lose_nothing() {
     let wd = Workdir::new("memory-concurrent");
     wd.nanopy(&["memory-keys"]).run().success();
-    let writers: Vec<_> = (0..6)
-        .map(|writer| {
-            let script = (0..15)
-                .map(|n| {
-                    format!(
-                        "'{}' memory-set w{writer}-{n} {n} || exit 1",
-                        crate::support::binary().display()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(script)
-                .env("NANOPYBOT_HOME", wd.home())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut writer in writers {
-        assert!(writer.wait().unwrap().success());
-    }
+    wd.concurrent_memory_writers(6, 15);
     let keys = wd.nanopy(&["memory-keys"]).run().success().stdout();
     assert_eq!(keys.lines().count(), 6 * 15, "{keys}");
 }

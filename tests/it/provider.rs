@@ -105,11 +105,7 @@ fn retry_after_is_honoured() {
 #[test]
 fn connection_refused_exits_4() {
     let wd = Workdir::new("provider-refused");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::closed_port();
     wd.config(&format!(
         r#"{{"provider": {{"base_url": "http://127.0.0.1:{port}/v1", "max_retries": 0}}}}"#
     ));

@@ -20,17 +20,7 @@ fn every_file_nanopy_creates_is_private() {
     wd.nanopy(&["memory-set", "k", "v", "--ttl", "1h"])
         .run()
         .success();
-    wd.nanopy(&[
-        "cron-add",
-        "--name",
-        "j",
-        "--message",
-        "m",
-        "--cron",
-        "0 0 1 1 *",
-    ])
-    .run()
-    .success();
+    wd.add_job("j", "0 0 1 1 *");
     wd.nanopy(&["cron-fire", "j"]).run().success();
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -156,11 +146,7 @@ fn doctor_reports_ok_lines_and_exits_0_when_healthy() {
 #[test]
 fn doctor_reports_problems_and_exits_1() {
     let wd = Workdir::new("doctor-problems");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::closed_port();
     wd.config(&format!(
         r#"{{"provider": {{"base_url": "http://127.0.0.1:{port}/v1"}}}}"#
     ));

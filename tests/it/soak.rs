@@ -2,7 +2,7 @@
 //! a full disk, and scheduler kill/restart cycles. Ignored by a plain `cargo test` because they
 //! take tens of seconds and the full-disk test mounts a tmpfs (root only).
 
-use crate::support::{FakeServer, Reply, Workdir, binary};
+use crate::support::{FakeServer, Reply, Workdir};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,23 +41,7 @@ fn read_memory(wd: &Workdir) -> serde_json::Map<String, serde_json::Value> {
 fn soak_eight_writers_times_two_hundred_updates_lose_nothing() {
     let wd = Workdir::new("soak-writers");
     wd.nanopy(&["memory-keys"]).run().success();
-    let writers: Vec<_> = (0..8)
-        .map(|writer| {
-            let script = format!(
-                "for n in $(seq 0 199); do '{}' memory-set w{writer}-$n $n || exit 1; done",
-                binary().display()
-            );
-            Command::new("sh")
-                .arg("-c")
-                .arg(script)
-                .env("NANOPYBOT_HOME", wd.home())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut writer in writers {
-        assert!(writer.wait().unwrap().success());
-    }
+    wd.concurrent_memory_writers(8, 200);
     let memory = read_memory(&wd);
     assert_eq!(memory.len(), 8 * 200);
     for writer in 0..8 {

@@ -17,6 +17,15 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_nanopy")))
 }
 
+/// A loopback port with nothing listening on it (bound, then released).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A unique directory that serves as `NANOPYBOT_HOME` and `HOME` for one test.
 pub struct Workdir {
     dir: PathBuf,
@@ -64,6 +73,47 @@ impl Workdir {
             r#"{{"provider": {{"base_url": "{}", "model": "test-model", "timeout_secs": 10, "max_retries": 2}}}}"#,
             server.base_url()
         ));
+    }
+
+    /// Adds job `name` (message `job <name>`, zone UTC) through the command line.
+    pub fn add_job(&self, name: &str, cron: &str) {
+        let message = format!("job {name}");
+        self.nanopy(&[
+            "cron-add",
+            "--name",
+            name,
+            "--message",
+            &message,
+            "--cron",
+            cron,
+            "--tz",
+            "UTC",
+        ])
+        .run()
+        .success();
+    }
+
+    /// Runs `writers` processes at once, each setting keys `w<writer>-<n>` to `n` for
+    /// `n` below `updates`, and waits for all of them to succeed.
+    pub fn concurrent_memory_writers(&self, writers: usize, updates: usize) {
+        let children: Vec<_> = (0..writers)
+            .map(|writer| {
+                let script = format!(
+                    "for n in $(seq 0 {}); do '{}' memory-set w{writer}-$n $n || exit 1; done",
+                    updates - 1,
+                    binary().display()
+                );
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .env("NANOPYBOT_HOME", self.home())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success(), "a writer failed");
+        }
     }
 
     /// A command running `nanopy args…` in this workdir with a clean environment.
