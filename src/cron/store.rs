@@ -269,11 +269,8 @@ impl Store {
     /// The earliest next fire among enabled jobs.
     pub fn earliest_fire(&self) -> Result<Option<i64>> {
         self.conn
-            .query_row(
-                "SELECT min(next_fire) FROM jobs WHERE enabled = 1",
-                [],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT min(next_fire) FROM jobs WHERE enabled = 1")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
             .map_err(Error::store(&self.path))
     }
 
@@ -281,7 +278,8 @@ impl Store {
     /// can notice other processes' edits without re-reading the jobs.
     pub fn data_version(&self) -> Result<i64> {
         self.conn
-            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
             .map_err(Error::store(&self.path))
     }
 
