@@ -2,10 +2,16 @@
 //!
 //! The file stays a plain `{"key": value}` object so the Python tool's files load unchanged and
 //! other programs can read ours. Expiry times live under one reserved key, [`META_KEY`].
+//!
+//! Values are kept as the raw JSON text they were read as, borrowed from the file's text, and
+//! only parsed when asked for: a write to a store of 10 000 keys then costs one scan of the file
+//! instead of building and freeing a tree of every value (SPEC §7: ≤ 10 ms).
 
 use crate::atomic_file;
 use crate::error::{Error, Result};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -18,8 +24,103 @@ pub const META_KEY: &str = "_nanopybot";
 /// How long a writer waits for another writer before giving up with exit 3.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
-/// The key/value pairs of the store, without the metadata.
-pub type Entries = Map<String, Value>;
+/// The key/value pairs of the store, without the metadata; values stay raw JSON text.
+/// Kept as a vector sorted by key: built in one pass from a file that is (almost always)
+/// already sorted, and searched by bisection.
+#[derive(Debug, Default)]
+pub struct Entries<'a> {
+    pairs: Vec<(String, Cow<'a, RawValue>)>,
+}
+
+impl<'a> Entries<'a> {
+    /// Entries from pairs in file order; for a key given twice the later one wins, as in
+    /// any JSON parser.
+    fn from_pairs(mut pairs: Vec<(String, Cow<'a, RawValue>)>) -> Entries<'a> {
+        // A stable sort keeps file order among equal keys, so the last of each run wins.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deduplicated: Vec<(String, Cow<'a, RawValue>)> = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            match deduplicated.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => deduplicated.push(pair),
+            }
+        }
+        Entries {
+            pairs: deduplicated,
+        }
+    }
+
+    fn position(&self, key: &str) -> std::result::Result<usize, usize> {
+        self.pairs
+            .binary_search_by(|(probe, _)| probe.as_str().cmp(key))
+    }
+
+    /// The value of `key`, parsed.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let at = self.position(key).ok()?;
+        Some(serde_json::from_str(self.pairs[at].1.get()).expect("stored values are valid JSON"))
+    }
+
+    /// Sets `key` to `value`.
+    pub fn insert(&mut self, key: &str, value: &Value) {
+        let raw = serde_json::value::to_raw_value(value).expect("a JSON value always serialises");
+        match self.position(key) {
+            Ok(at) => self.pairs[at].1 = Cow::Owned(raw),
+            Err(at) => self.pairs.insert(at, (key.to_string(), Cow::Owned(raw))),
+        }
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.take(key).is_some()
+    }
+
+    /// Removes `key` and returns its raw value.
+    fn take(&mut self, key: &str) -> Option<Cow<'a, RawValue>> {
+        let at = self.position(key).ok()?;
+        Some(self.pairs.remove(at).1)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &str) -> bool {
+        self.position(key).is_ok()
+    }
+
+    /// The keys, sorted.
+    fn into_keys(self) -> Vec<String> {
+        self.pairs.into_iter().map(|(key, _)| key).collect()
+    }
+}
+
+/// A JSON object read as (key, raw value) pairs in file order, without building a map.
+struct Pairs<'a>(Vec<(String, Cow<'a, RawValue>)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Pairs<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Pairs<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Pairs<'a>, M::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
+                    pairs.push((key, Cow::Borrowed(value)));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
 
 /// A handle on the memory file; cheap, holds no open file between calls.
 #[derive(Debug, Clone)]
@@ -29,8 +130,8 @@ pub struct Memory {
 }
 
 /// The file's content split into user entries and expiry times.
-struct Contents {
-    entries: Entries,
+struct Contents<'a> {
+    entries: Entries<'a>,
     expires: Map<String, Value>,
 }
 
@@ -52,19 +153,21 @@ impl Memory {
 
     /// The value of `key`, unless it is absent or expired at `now` (Unix seconds).
     pub fn get(&self, key: &str, now: u64) -> Result<Option<Value>> {
-        Ok(self.read(now)?.entries.remove(key))
+        let text = self.load_text()?;
+        Ok(self.parse(&text, now)?.entries.get(key))
     }
 
     /// All live keys at `now`, sorted.
     pub fn keys(&self, now: u64) -> Result<Vec<String>> {
-        Ok(self.read(now)?.entries.keys().cloned().collect())
+        let text = self.load_text()?;
+        Ok(self.parse(&text, now)?.entries.into_keys())
     }
 
     /// Sets `key` to `value`, expiring `ttl` after `now` if given.
     pub fn set(&self, key: &str, value: Value, ttl: Option<Duration>, now: u64) -> Result<()> {
         check_key(key)?;
         self.update(now, |contents| {
-            contents.entries.insert(key.to_string(), value);
+            contents.entries.insert(key, &value);
             match ttl {
                 Some(ttl) => contents.expires.insert(
                     key.to_string(),
@@ -81,7 +184,7 @@ impl Memory {
         check_key(key)?;
         self.update(now, |contents| {
             contents.expires.remove(key);
-            Ok(contents.entries.remove(key).is_some())
+            Ok(contents.entries.remove(key))
         })
     }
 
@@ -90,15 +193,18 @@ impl Memory {
         self.update(now, |contents| {
             let result = change(&mut contents.entries)?;
             let entries = &contents.entries;
-            contents.expires.retain(|key, _| entries.contains_key(key));
+            contents.expires.retain(|key, _| entries.contains(key));
             Ok(result)
         })
     }
 
-    /// Reads without the lock: writers replace the file by rename, so a reader always sees a
-    /// whole file, old or new.
-    fn read(&self, now: u64) -> Result<Contents> {
-        let mut contents = self.load()?;
+    /// Parses `text` (read without the lock: writers replace the file by rename, so a reader
+    /// always sees a whole file, old or new) and hides what has expired at `now`.
+    fn parse<'a>(&self, text: &'a str, now: u64) -> Result<Contents<'a>> {
+        let mut contents = Contents::parse(text).map_err(|detail| Error::MemoryCorrupt {
+            path: self.path.clone(),
+            detail,
+        })?;
         contents.purge_expired(now);
         Ok(contents)
     }
@@ -107,8 +213,8 @@ impl Memory {
     fn update<T>(&self, now: u64, change: impl FnOnce(&mut Contents) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
         atomic_file::remove_stale_temps(&self.path);
-        let mut contents = self.load()?;
-        contents.purge_expired(now);
+        let text = self.load_text()?;
+        let mut contents = self.parse(&text, now)?;
         let result = change(&mut contents)?;
         let text = contents.to_json();
         atomic_file::replace(&self.path, text.as_bytes())
@@ -145,40 +251,43 @@ impl Memory {
         }
     }
 
-    fn load(&self) -> Result<Contents> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(error) => return Err(Error::file("read the memory file", &self.path)(error)),
-        };
-        Contents::parse(&text).map_err(|detail| Error::MemoryCorrupt {
-            path: self.path.clone(),
-            detail,
-        })
+    /// The file's text; a missing file reads as empty.
+    fn load_text(&self) -> Result<String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Ok(text),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(error) => Err(Error::file("read the memory file", &self.path)(error)),
+        }
     }
 }
 
-impl Contents {
-    fn parse(text: &str) -> std::result::Result<Contents, String> {
+impl<'a> Contents<'a> {
+    fn parse(text: &'a str) -> std::result::Result<Contents<'a>, String> {
         // An empty file holds nothing to lose, so it counts as an empty store.
         if text.trim().is_empty() {
             return Ok(Contents {
-                entries: Map::new(),
+                entries: Entries::default(),
                 expires: Map::new(),
             });
         }
-        let mut entries = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => return Err(format!("it holds a JSON {}", json_kind(&other))),
-            Err(error) => return Err(error.to_string()),
+        let mut entries = match serde_json::from_str::<Pairs>(text) {
+            Ok(Pairs(pairs)) => Entries::from_pairs(pairs),
+            // Only on failure do we parse it all, to say what the file holds instead.
+            Err(error) => {
+                return Err(match serde_json::from_str::<Value>(text) {
+                    Ok(other) => format!("it holds a JSON {}", json_kind(&other)),
+                    Err(_) => error.to_string(),
+                });
+            }
         };
-        let expires = match entries.remove(META_KEY) {
-            Some(Value::Object(mut meta)) => match meta.remove("expires") {
-                Some(Value::Object(expires)) => expires,
-                _ => Map::new(),
-            },
-            _ => Map::new(),
-        };
+        let expires = entries
+            .take(META_KEY)
+            .and_then(|meta| serde_json::from_str::<Value>(meta.get()).ok())
+            .and_then(|mut meta| match meta.get_mut("expires").map(Value::take) {
+                Some(Value::Object(expires)) => Some(expires),
+                _ => None,
+            })
+            .unwrap_or_default();
         Ok(Contents { entries, expires })
     }
 
@@ -195,15 +304,31 @@ impl Contents {
         }
     }
 
+    /// The file's text: one key per line, values as they were (new ones compact), the
+    /// metadata key in its sorted place.
     fn to_json(&self) -> String {
-        let mut object = self.entries.clone();
-        if !self.expires.is_empty() {
-            let meta = serde_json::json!({ "expires": self.expires });
-            object.insert(META_KEY.to_string(), meta);
+        let meta = (!self.expires.is_empty())
+            .then(|| serde_json::json!({ "expires": self.expires }).to_string());
+        let mut items: Vec<(&str, &str)> = self
+            .entries
+            .pairs
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.get()))
+            .collect();
+        if let Some(meta) = &meta {
+            let at = items.partition_point(|(key, _)| *key < META_KEY);
+            items.insert(at, (META_KEY, meta.as_str()));
         }
-        let mut text = serde_json::to_string_pretty(&Value::Object(object))
-            .expect("a JSON value always serialises");
-        text.push('\n');
+        let size: usize = items.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+        let mut text = String::with_capacity(size + 4);
+        text.push('{');
+        for (n, (key, value)) in items.iter().enumerate() {
+            text.push_str(if n == 0 { "\n  " } else { ",\n  " });
+            text.push_str(&serde_json::to_string(key).expect("strings serialise"));
+            text.push_str(": ");
+            text.push_str(value);
+        }
+        text.push_str(if items.is_empty() { "}\n" } else { "\n}\n" });
         text
     }
 }
@@ -301,6 +426,26 @@ mod tests {
             memory.get("rules.last", 0).unwrap(),
             Some(json!("answer in English"))
         );
+    }
+
+    #[test]
+    fn keys_with_escapes_load_and_survive_a_write() {
+        let memory = store("escapes");
+        std::fs::write(memory.path(), r#"{"caf\u00e9": 1, "tab\tkey": "x"}"#).unwrap();
+        assert_eq!(memory.get("café", 0).unwrap(), Some(json!(1)));
+        memory.set("plain", json!(2), None, 0).unwrap();
+        assert_eq!(memory.keys(0).unwrap(), vec!["café", "plain", "tab\tkey"]);
+        assert_eq!(memory.get("tab\tkey", 0).unwrap(), Some(json!("x")));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_like_any_json_parser() {
+        let memory = store("duplicates");
+        std::fs::write(memory.path(), r#"{"b": 1, "a": 2, "b": 3}"#).unwrap();
+        assert_eq!(memory.get("b", 0).unwrap(), Some(json!(3)));
+        memory.set("c", json!(4), None, 0).unwrap();
+        assert_eq!(memory.keys(0).unwrap(), vec!["a", "b", "c"]);
+        assert_eq!(memory.get("b", 0).unwrap(), Some(json!(3)));
     }
 
     #[test]

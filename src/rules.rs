@@ -26,16 +26,13 @@ pub fn list(memory: &Memory, now: u64) -> Result<Vec<String>> {
 /// storing it twice (compared case-insensitively), so it wins over rules said since.
 pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<()> {
     memory.modify(now, |entries| {
-        let mut rules = from_values(
-            entries.get(HISTORY_KEY).cloned(),
-            entries.get(LAST_KEY).cloned(),
-        );
+        let mut rules = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY));
         rules.retain(|old| !same_rule(old, rule));
         rules.push(rule.to_string());
         let excess = rules.len().saturating_sub(MAX_RULES);
         rules.drain(..excess);
-        entries.insert(LAST_KEY.into(), Value::from(rule));
-        entries.insert(HISTORY_KEY.into(), Value::from(rules));
+        entries.insert(LAST_KEY, &Value::from(rule));
+        entries.insert(HISTORY_KEY, &Value::from(rules));
         Ok(())
     })
 }
@@ -43,11 +40,7 @@ pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<()> {
 /// Forgets every learned rule; returns how many there were.
 pub fn clear(memory: &Memory, now: u64) -> Result<usize> {
     memory.modify(now, |entries: &mut Entries| {
-        let count = from_values(
-            entries.get(HISTORY_KEY).cloned(),
-            entries.get(LAST_KEY).cloned(),
-        )
-        .len();
+        let count = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY)).len();
         entries.remove(HISTORY_KEY);
         entries.remove(LAST_KEY);
         Ok(count)

@@ -566,7 +566,10 @@ mod tests {
     fn stored_output_is_capped() {
         let mut store = store("output-cap");
         let job = store.add(&new_job("a"), 100, false, 0).unwrap();
-        let run = store.claim(&job, Some(160), "running", 100).unwrap().unwrap();
+        let run = store
+            .claim(&job, Some(160), "running", 100)
+            .unwrap()
+            .unwrap();
         let long = "y".repeat(MAX_STORED_TEXT * 4);
         store.finish_run(run, "ok", Some(&long), None, 101).unwrap();
         let output = store.runs(Some("a"), 1).unwrap()[0].output.clone().unwrap();
