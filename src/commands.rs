@@ -428,7 +428,21 @@ fn doctor(config: &Config) -> Result<()> {
         Err(error) => report(false, error.to_string())?,
     }
     match Store::open(&config.scheduler_db_path).and_then(|store| store.jobs()) {
-        Ok(jobs) => report(true, format!("job store readable ({} jobs)", jobs.len()))?,
+        Ok(jobs) => {
+            report(true, format!("job store readable ({} jobs)", jobs.len()))?;
+            for job in jobs
+                .iter()
+                .filter(|job| job.enabled && job.next_fire.is_none())
+            {
+                report(
+                    false,
+                    format!(
+                        "job `{}` is enabled but has no next fire (see `nanopy cron-history {}`)",
+                        job.name, job.name
+                    ),
+                )?;
+            }
+        }
         Err(error) => report(false, error.to_string())?,
     }
     let zone = system_zone_name();

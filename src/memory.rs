@@ -153,14 +153,19 @@ impl Memory {
 
     /// The value of `key`, unless it is absent or expired at `now` (Unix seconds).
     pub fn get(&self, key: &str, now: u64) -> Result<Option<Value>> {
-        let text = self.load_text()?;
-        Ok(self.parse(&text, now)?.entries.get(key))
+        self.inspect(now, |entries| entries.get(key))
     }
 
     /// All live keys at `now`, sorted.
     pub fn keys(&self, now: u64) -> Result<Vec<String>> {
         let text = self.load_text()?;
         Ok(self.parse(&text, now)?.entries.into_keys())
+    }
+
+    /// Reads several entries from one look at the file.
+    pub fn inspect<T>(&self, now: u64, look: impl FnOnce(&Entries) -> T) -> Result<T> {
+        let text = self.load_text()?;
+        Ok(look(&self.parse(&text, now)?.entries))
     }
 
     /// Sets `key` to `value`, expiring `ttl` after `now` if given.

@@ -237,21 +237,20 @@ impl Provider {
             if remaining.is_zero() {
                 return Err(self.timed_out());
             }
-            let error = match self.attempt(body, remaining, per_read) {
+            match self.attempt(body, remaining, per_read) {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(error) => return Err(error),
-                Attempt::Retry { error, .. } if retry >= self.max_retries => return Err(error),
                 Attempt::Retry { error, wait } => {
                     let wait = wait.unwrap_or_else(|| backoff(retry));
-                    if Instant::now() + wait >= deadline {
+                    // Out of retries, or the wait would outlast the timeout: this error is
+                    // the answer.
+                    if retry >= self.max_retries || Instant::now() + wait >= deadline {
                         return Err(error);
                     }
                     thread::sleep(wait);
-                    error
+                    retry += 1;
                 }
-            };
-            drop(error);
-            retry += 1;
+            }
         }
     }
 

@@ -17,9 +17,9 @@ pub const MAX_RULES: usize = 20;
 
 /// The rules in force, oldest first.
 pub fn list(memory: &Memory, now: u64) -> Result<Vec<String>> {
-    let history = memory.get(HISTORY_KEY, now)?;
-    let last = memory.get(LAST_KEY, now)?;
-    Ok(from_values(history, last))
+    memory.inspect(now, |entries| {
+        from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY))
+    })
 }
 
 /// Records a newly learned rule. Saying a rule again moves it to the newest place instead of

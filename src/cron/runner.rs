@@ -51,12 +51,13 @@ pub fn plan_fire(scheduled: i64, grace_secs: i64, now: i64, still_running: bool)
     }
 }
 
-/// The next fire of `job` strictly after `now`; missed fires in between coalesce.
-pub fn next_fire_after(job: &Job, now: i64) -> Option<i64> {
-    let schedule = Schedule::parse(&job.cron, &job.tz, Timestamp::from_second(now).ok()?).ok()?;
-    schedule
-        .next_after(Timestamp::from_second(now).ok()?)
-        .map(|next| next.as_second())
+/// The next fire of `job` strictly after `now`; missed fires in between coalesce. An error
+/// means the stored schedule no longer loads (its zone vanished from the system, say).
+pub fn next_fire_after(job: &Job, now: i64) -> Result<Option<i64>> {
+    let now = Timestamp::from_second(now)
+        .map_err(|error| Error::Failed(format!("invalid time {now}: {error}")))?;
+    let schedule = Schedule::parse(&job.cron, &job.tz, now)?;
+    Ok(schedule.next_after(now).map(|next| next.as_second()))
 }
 
 /// How a run of a job ended.
@@ -157,7 +158,13 @@ impl Scheduler {
             let Some(scheduled) = job.next_fire else {
                 continue;
             };
-            let next = next_fire_after(&job, now);
+            let next = match next_fire_after(&job, now) {
+                Ok(next) => next,
+                Err(error) => {
+                    self.park_broken_job(&job, &error.to_string(), now)?;
+                    continue;
+                }
+            };
             let still_running = self
                 .running
                 .lock()
@@ -191,6 +198,20 @@ impl Scheduler {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A job whose schedule no longer loads is taken off the schedule, with a failed run
+    /// saying why, instead of being retried (and warned about) every second.
+    fn park_broken_job(&mut self, job: &Job, error: &str, now: i64) -> Result<()> {
+        if let Some(run) = self.store.claim(job, None, "failed", now)? {
+            let note = format!(
+                "cannot compute the next fire: {error}; fix it with `nanopy cron-add --replace`"
+            );
+            self.store
+                .finish_run(run, "failed", None, Some(&note), now)?;
+            eprintln!("warning: job `{}`: {note}", job.name);
         }
         Ok(())
     }
@@ -448,7 +469,7 @@ mod tests {
         };
         // Down for an hour: the next fire is the first one after now, not the first missed.
         let now = 3600 * 24 + 17;
-        assert_eq!(next_fire_after(&job, now), Some(3600 * 24 + 300));
+        assert_eq!(next_fire_after(&job, now).unwrap(), Some(3600 * 24 + 300));
     }
 
     #[test]

@@ -568,3 +568,30 @@ fn history_text_shows_status_and_first_line_of_output() {
     );
     wd.nanopy(&["cron-history", "ghost"]).run().status(2);
 }
+
+#[test]
+fn job_whose_zone_vanished_is_parked_with_a_failed_run_not_retried_forever() {
+    let (wd, server) = setup("cron-broken-zone", vec![Reply::text("never")]);
+    wd.add_job("lost", "0 0 1 1 *");
+    let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
+    db.execute(
+        "UPDATE jobs SET tz = 'Gone/Away', next_fire = ?1 WHERE name = 'lost'",
+        [unix_now() - 1],
+    )
+    .unwrap();
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stderr_has("warning: job `lost`: cannot compute the next fire");
+    assert!(server.requests().is_empty());
+    let runs = history(&wd, "lost");
+    assert_eq!(runs[0]["status"], "failed");
+    assert!(runs[0]["error"].as_str().unwrap().contains("Gone/Away"));
+    // Parked: a second pass neither runs it nor warns again.
+    let again = wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert!(again.stderr().is_empty(), "{}", again.stderr());
+    wd.nanopy(&["doctor"])
+        .run()
+        .status(1)
+        .stdout_has("problem: job `lost` is enabled but has no next fire");
+}
