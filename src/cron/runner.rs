@@ -165,11 +165,13 @@ impl Scheduler {
                     continue;
                 }
             };
+            // Ours (a worker thread) or another scheduler's (a live process).
             let still_running = self
                 .running
                 .lock()
                 .expect("no panics hold this lock")
-                .contains(&job.name);
+                .contains(&job.name)
+                || self.store.is_running(&job.name, &process_is_alive)?;
             match plan_fire(scheduled, job.grace_secs, now, still_running) {
                 FirePlan::Run => {
                     if let Some(run) = self.store.claim(&job, next, "running", now)? {

@@ -420,6 +420,21 @@ impl Store {
         Ok(count)
     }
 
+    /// Whether a run of `job` is still going in some process (a `running` row whose process is
+    /// alive), so that a second scheduler does not start the job beside it.
+    pub fn is_running(&self, job: &str, is_alive: &dyn Fn(i64) -> bool) -> Result<bool> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT pid FROM runs WHERE job = ?1 AND status = 'running'")
+            .map_err(Error::store(&self.path))?;
+        let pids = statement
+            .query_map([job], |row| row.get::<_, Option<i64>>(0))
+            .map_err(Error::store(&self.path))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::store(&self.path))?;
+        Ok(pids.into_iter().flatten().any(is_alive))
+    }
+
     /// Past runs, newest first, of one job or all.
     pub fn runs(&self, job: Option<&str>, limit: i64) -> Result<Vec<Run>> {
         let mut statement = self

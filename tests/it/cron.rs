@@ -595,3 +595,28 @@ fn job_whose_zone_vanished_is_parked_with_a_failed_run_not_retried_forever() {
         .status(1)
         .stdout_has("problem: job `lost` is enabled but has no next fire");
 }
+
+#[test]
+fn fire_while_another_process_runs_the_job_is_skipped() {
+    let (wd, server) = setup(
+        "cron-overlap-processes",
+        vec![Reply::Delay(
+            Duration::from_secs(3),
+            Box::new(Reply::text("slow")),
+        )],
+    );
+    wd.add_job("slow", "0 0 1 1 *");
+    // Another process is running the job (a manual fire), when its scheduled fire comes due.
+    let mut manual = wd.nanopy(&["cron-fire", "slow"]).spawn();
+    wait_for("the manual run to start", Duration::from_secs(5), || {
+        !server.requests().is_empty()
+    });
+    set_next_fire(&wd, "slow", unix_now());
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stdout_has("status=skipped")
+        .stderr_has("previous run was still going");
+    assert!(manual.wait().unwrap().success());
+    assert_eq!(server.requests().len(), 1);
+}
