@@ -606,6 +606,27 @@ mod tests {
     }
 
     #[test]
+    fn schema_is_versioned_and_a_newer_one_is_refused() {
+        let store = store("version");
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let error = Store::open(store.path()).err().unwrap().to_string();
+        assert!(error.contains("newer than this nanopy"), "{error}");
+    }
+
+    #[test]
     fn apscheduler_store_is_refused() {
         let dir = std::env::temp_dir().join(format!("nanopy-store-aps-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -326,3 +326,32 @@ fn twenty_megabyte_body_is_refused_without_exhausting_memory() {
         .status(4)
         .stderr_has("larger than 16 MiB");
 }
+
+#[test]
+fn https_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
+    let proxy = FakeServer::start(vec![Reply::text("via proxy")]);
+    let wd = Workdir::new("provider-proxy");
+    wd.config(r#"{"provider": {"base_url": "http://api.example.invalid/v1", "max_retries": 0}}"#);
+    let proxy_url = proxy.base_url().trim_end_matches("/v1").to_string();
+    wd.nanopy(&["agent", "hi"])
+        .env("HTTPS_PROXY", &proxy_url)
+        .run()
+        .success()
+        .stdout_is("via proxy\n");
+    let seen = proxy.requests();
+    assert_eq!(seen[0].method, "CONNECT");
+    assert!(seen[0].path.starts_with("api.example.invalid:"), "{seen:?}");
+    assert_eq!(seen[1].path, "/v1/chat/completions");
+
+    let direct = FakeServer::start(vec![Reply::text("direct")]);
+    wd.config_for(&direct);
+    wd.nanopy(&["agent", "hi"])
+        .env(
+            "HTTPS_PROXY",
+            &format!("http://127.0.0.1:{}", crate::support::closed_port()),
+        )
+        .env("NO_PROXY", "127.0.0.1")
+        .run()
+        .success()
+        .stdout_is("direct\n");
+}

@@ -206,12 +206,24 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, replies: &Mutex<Vec
         .unwrap_or(0);
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
+    let tunnel = method == "CONNECT";
     requests.lock().unwrap().push(Recorded {
         method,
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    // Acting as a proxy: open the tunnel, then serve the request that comes through it.
+    if tunnel {
+        let mut stream = stream;
+        if stream
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .is_ok()
+        {
+            serve(stream, requests, replies);
+        }
+        return;
+    }
     let reply = replies
         .lock()
         .unwrap()
