@@ -371,6 +371,17 @@ impl Provider {
 
     fn io_error(&self, error: &std::io::Error) -> Error {
         use std::io::ErrorKind::*;
+        // Reading a streamed body, ureq reports its own errors (a per-read timeout) inside
+        // an io::Error.
+        let inner = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<ureq::Error>());
+        if let Some(ureq::Error::Timeout(_)) = inner {
+            return self.failure(format!(
+                "the stream sent nothing within {}s (provider.timeout_secs)",
+                self.timeout.as_secs()
+            ));
+        }
         let message = match error.kind() {
             ConnectionRefused => "connection refused: is the server running?".to_string(),
             ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {

@@ -355,3 +355,43 @@ fn https_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
         .success()
         .stdout_is("direct\n");
 }
+
+#[test]
+fn stalled_stream_is_cut_by_the_per_read_timeout() {
+    let first = json!({"choices": [{"delta": {"content": "partial"}}]}).to_string();
+    let stalled = Reply::Sse {
+        events: vec![first, "[DONE]".into()],
+        pause: Duration::from_secs(5),
+    };
+    let (wd, _server) = setup("provider-stream-stall", vec![stalled], 1, 0);
+    let start = Instant::now();
+    wd.nanopy(&["agent", "--stream", "hi"])
+        .run()
+        .status(4)
+        .stdout_is("partial")
+        .stderr_has("within 1s");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn long_stream_that_keeps_talking_outlives_the_timeout() {
+    let pieces: Vec<String> = (0..6)
+        .map(|n| json!({"choices": [{"delta": {"content": format!("{n}")}}]}).to_string())
+        .chain(std::iter::once("[DONE]".to_string()))
+        .collect();
+    let chatty = Reply::Sse {
+        events: pieces,
+        pause: Duration::from_millis(300),
+    };
+    // 7 events 300 ms apart take ~2 s in all, longer than the 1 s timeout, but no read waits
+    // longer than 300 ms.
+    let (wd, _server) = setup("provider-stream-long", vec![chatty], 1, 0);
+    wd.nanopy(&["agent", "--stream", "count"])
+        .run()
+        .success()
+        .stdout_is("012345\n");
+}
