@@ -2,7 +2,7 @@
 //! a full disk, and scheduler kill/restart cycles. Ignored by a plain `cargo test` because they
 //! take tens of seconds and the full-disk test mounts a tmpfs (root only).
 
-use crate::support::{FakeServer, Reply, Workdir};
+use crate::support::{FakeServer, Reply, Workdir, binary};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -184,4 +184,125 @@ fn soak_scheduler_kill_restart_cycles_never_duplicate_or_lose_a_fire() {
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+}
+
+/// Debian's libfaketime, preloaded directly (not through the `faketime` wrapper, which forks:
+/// killing the wrapper would leave nanopy running).
+fn libfaketime() -> std::path::PathBuf {
+    std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("faketime/libfaketime.so.1"))
+        .find(|path| path.exists())
+        .expect("libfaketime not found: apt-get install faketime (make soak does)")
+}
+
+/// `nanopy args…` under libfaketime: the wall clock starts at `start` (UTC) and runs `speed`
+/// times as fast; monotonic time (timeouts, sleeps) stays real.
+fn faked(wd: &Workdir, start: &str, speed: u32, args: &[&str]) -> std::process::Command {
+    let mut command = Command::new(binary());
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", wd.home())
+        .env("NANOPYBOT_HOME", wd.home())
+        .env("TZ", "UTC")
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME", format!("@{start} x{speed}"))
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+fn history_of(wd: &Workdir, name: &str) -> Vec<serde_json::Value> {
+    wd.nanopy(&["cron-history", name, "--json"])
+        .run()
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+#[ignore = "soak: run by make soak (needs faketime)"]
+fn soak_real_clock_fires_a_gap_time_job_once_right_after_the_gap() {
+    let server = FakeServer::start(vec![Reply::text("gap"), Reply::text("again?")]);
+    let wd = Workdir::new("soak-faketime-gap");
+    wd.config_for(&server);
+    // 02:30 does not exist in New York on 2026-03-08; the fire is 03:00 EDT (07:00Z).
+    let added = faked(
+        &wd,
+        "2026-03-08 06:00:00",
+        1,
+        &[
+            "cron-add",
+            "--name",
+            "gap",
+            "--message",
+            "m",
+            "--cron",
+            "30 2 * * *",
+            "--tz",
+            "America/New_York",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    assert!(String::from_utf8_lossy(&added.stdout).contains("2026-03-08T03:00:00-04:00"));
+    let mut daemon = faked(&wd, "2026-03-08 06:59:58", 1, &["cron-run"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let runs = history_of(&wd, "gap");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["scheduled_at"], "2026-03-08T03:00:00-04:00");
+    assert_eq!(runs[0]["status"], "ok");
+}
+
+#[test]
+#[ignore = "soak: run by make soak (needs faketime)"]
+fn soak_real_clock_fires_once_through_the_fall_back_hour() {
+    let replies = (0..5).map(|_| Reply::text("fold")).collect();
+    let server = FakeServer::start(replies);
+    let wd = Workdir::new("soak-faketime-fold");
+    wd.config_for(&server);
+    // 01:30 happens twice in New York on 2026-11-01: 05:30Z (EDT) and 06:30Z (EST).
+    let added = faked(
+        &wd,
+        "2026-11-01 04:00:00",
+        1,
+        &[
+            "cron-add",
+            "--name",
+            "fold",
+            "--message",
+            "m",
+            "--cron",
+            "30 1 * * *",
+            "--tz",
+            "America/New_York",
+            "--grace",
+            "3600",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    // 600x: the two hours from 05:20Z to 07:20Z pass in 12 real seconds.
+    let mut daemon = faked(&wd, "2026-11-01 05:20:00", 600, &["cron-run"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let runs = history_of(&wd, "fold");
+    assert_eq!(runs.len(), 1, "fired twice in the repeated hour: {runs:?}");
+    assert_eq!(runs[0]["scheduled_at"], "2026-11-01T01:30:00-04:00");
+    assert_eq!(server.requests().len(), 1);
 }
