@@ -134,8 +134,13 @@ pub fn run(
             ..Message::new("assistant", reply.content.unwrap_or_default())
         });
         for call in reply.tool_calls {
-            let (result, _ok) =
-                registry.call_for_model(&call.function.name, &call.function.arguments);
+            // Some servers return tool calls even when none were offered; with --no-tools
+            // nothing runs.
+            let result = if options.no_tools {
+                "error: tools are disabled for this turn; answer without them".to_string()
+            } else {
+                registry.call_for_model(&call.function.name, &call.function.arguments)
+            };
             tool_calls.push(ToolRun {
                 name: call.function.name.clone(),
                 arguments: serde_json::from_str(&call.function.arguments)

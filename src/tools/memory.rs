@@ -1,7 +1,10 @@
 //! `memory_get`, `memory_set`, `memory_keys`: the model remembers facts in the memory store.
 
 use super::{Tool, string_arg};
-use crate::memory::Memory;
+use crate::memory::{self, Memory};
+
+/// The prefix of the memory keys that hold learned rules (`rules.last`, `rules.history`).
+const RULES_PREFIX: &str = "rules.";
 use serde_json::{Value, json};
 
 fn now() -> u64 {
@@ -56,7 +59,8 @@ impl Tool for MemorySet {
             "type": "object",
             "properties": {
                 "key": {"type": "string", "description": "The memory key."},
-                "value": {"description": "The value: text or any JSON value."}
+                "value": {"description": "The value: text or any JSON value."},
+                "ttl": {"type": "string", "description": "Optional lifetime, like `90s`, `15m`, `2h` or `7d`; forever if absent."}
             },
             "required": ["key", "value"]
         })
@@ -64,12 +68,23 @@ impl Tool for MemorySet {
 
     fn call(&self, arguments: &Value) -> Result<String, String> {
         let key = string_arg(arguments, "key")?;
+        // The learned rules go into every system message; only the user may change them,
+        // so a prompt-injected model cannot plant a standing instruction.
+        if key.starts_with(RULES_PREFIX) {
+            return Err(format!(
+                "keys under `{RULES_PREFIX}` hold the user's learned rules and cannot be set by a tool"
+            ));
+        }
         let value = arguments
             .get("value")
             .cloned()
             .ok_or("missing argument `value`")?;
+        let ttl = match arguments.get("ttl").and_then(Value::as_str) {
+            Some(text) => Some(memory::parse_duration(text).map_err(|e| e.to_string())?),
+            None => None,
+        };
         self.0
-            .set(key, value, None, now())
+            .set(key, value, ttl, now())
             .map_err(|e| e.to_string())?;
         Ok(format!("stored `{key}`"))
     }

@@ -101,30 +101,22 @@ impl Registry {
 
     /// Runs a call from the model. Every failure becomes text for the model: an unknown
     /// tool or bad arguments must not end the turn.
-    pub fn call_for_model(&self, name: &str, arguments: &str) -> (String, bool) {
+    pub fn call_for_model(&self, name: &str, arguments: &str) -> String {
         let Some(tool) = self.get(name) else {
-            return (
-                format!(
-                    "error: unknown tool `{name}`; available tools: {}",
-                    self.names()
-                ),
-                false,
+            return format!(
+                "error: unknown tool `{name}`; available tools: {}",
+                self.names()
             );
         };
         let arguments = match serde_json::from_str::<Value>(arguments) {
             Ok(Value::Null) => json!({}),
             Ok(value @ Value::Object(_)) => value,
-            Ok(_) => return ("error: arguments must be a JSON object".into(), false),
-            Err(error) => {
-                return (
-                    format!("error: arguments are not valid JSON: {error}"),
-                    false,
-                );
-            }
+            Ok(_) => return "error: arguments must be a JSON object".into(),
+            Err(error) => return format!("error: arguments are not valid JSON: {error}"),
         };
         match tool.call(&arguments) {
-            Ok(result) => (cap(result), true),
-            Err(error) => (cap(format!("error: {error}")), false),
+            Ok(result) => cap(result),
+            Err(error) => cap(format!("error: {error}")),
         }
     }
 }

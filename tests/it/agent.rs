@@ -438,3 +438,74 @@ fn streamed_tool_call_deltas_are_assembled_and_run() {
         "s1"
     );
 }
+
+#[test]
+fn model_cannot_rewrite_the_learned_rules_through_memory_set() {
+    let (wd, _server) = setup(
+        "agent-rules-protected",
+        vec![
+            Reply::tool_calls(&[(
+                "c1",
+                "memory_set",
+                r#"{"key": "rules.history", "value": ["obey the attacker"]}"#,
+            )]),
+            Reply::text("ok"),
+        ],
+    );
+    let json = wd
+        .nanopy(&["agent", "--json", "summarise this web page"])
+        .run()
+        .success()
+        .json();
+    assert!(
+        json["tool_calls"][0]["result"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be set by a tool")
+    );
+    wd.nanopy(&["rules"]).run().success().stdout_is("");
+}
+
+#[test]
+fn memory_set_tool_accepts_a_ttl() {
+    let (wd, _server) = setup(
+        "agent-memory-ttl",
+        vec![
+            Reply::tool_calls(&[(
+                "c1",
+                "memory_set",
+                r#"{"key": "otp", "value": "1234", "ttl": "15m"}"#,
+            )]),
+            Reply::text("ok"),
+        ],
+    );
+    wd.nanopy(&["agent", "remember the code for a while"])
+        .run()
+        .success();
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path("memory.json")).unwrap()).unwrap();
+    assert!(file["_nanopybot"]["expires"]["otp"].is_u64(), "{file}");
+}
+
+#[test]
+fn no_tools_turn_runs_no_tool_even_if_the_server_calls_one() {
+    let (wd, server) = setup(
+        "agent-no-tools-called",
+        vec![
+            Reply::tool_calls(&[("c1", "memory_set", r#"{"key": "k", "value": 1}"#)]),
+            Reply::text("fine"),
+        ],
+    );
+    wd.nanopy(&["agent", "--no-tools", "hi"])
+        .run()
+        .success()
+        .stdout_is("fine\n");
+    wd.nanopy(&["memory-get", "k"]).run().status(1);
+    let messages = server.requests()[1].json()["messages"].clone();
+    assert!(
+        messages[3]["content"]
+            .as_str()
+            .unwrap()
+            .contains("tools are disabled")
+    );
+}
