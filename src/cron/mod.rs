@@ -1,5 +1,6 @@
 //! The scheduler: pure schedules, the SQLite job store, and the runner that fires jobs.
 
+pub mod owner;
 pub mod runner;
 pub mod schedule;
 pub mod store;

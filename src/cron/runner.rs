@@ -1,6 +1,7 @@
 //! Running jobs: the `cron-run` loop, `--once`, and `cron-fire`. The only scheduler code that
 //! reads the wall clock; the decisions it takes are pure functions of "now".
 
+use super::owner;
 use super::schedule::{Schedule, format_in, load_zone};
 use super::store::{Job, Store};
 use crate::agent::{self, TurnOptions};
@@ -138,7 +139,7 @@ impl Scheduler {
     fn open(config: &Config) -> Result<Scheduler> {
         let mut store = Store::open(&config.scheduler_db_path)?;
         let interrupted =
-            store.mark_interrupted(&process_is_alive, unix_seconds(SystemTime::now()))?;
+            store.mark_interrupted(&owner::is_alive, unix_seconds(SystemTime::now()))?;
         if interrupted > 0 {
             eprintln!(
                 "warning: {interrupted} run(s) were cut short by a stop and are marked `interrupted`"
@@ -171,7 +172,7 @@ impl Scheduler {
                 .lock()
                 .expect("no panics hold this lock")
                 .contains(&job.name)
-                || self.store.is_running(&job.name, &process_is_alive)?;
+                || self.store.is_running(&job.name, &owner::is_alive)?;
             match plan_fire(scheduled, job.grace_secs, now, still_running) {
                 FirePlan::Run => {
                     if let Some(run) = self.store.claim(&job, next, "running", now)? {
@@ -389,10 +390,6 @@ fn unix_seconds(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-fn process_is_alive(pid: i64) -> bool {
-    pid == i64::from(std::process::id()) || Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// The lock that keeps a second daemon off a store: an exclusive lock on a file beside it,

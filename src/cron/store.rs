@@ -42,7 +42,7 @@ CREATE TABLE runs (
     status       TEXT NOT NULL,         -- running, ok, failed, missed, skipped, interrupted
     output       TEXT,
     error        TEXT,
-    pid          INTEGER                -- the process running it, to spot runs cut short
+    owner        TEXT                   -- the process running it (owner.rs), to spot runs cut short
 );
 CREATE INDEX runs_by_job ON runs (job, id);
 ";
@@ -390,12 +390,12 @@ impl Store {
 
     /// Marks runs left `running` by processes that no longer exist as `interrupted`;
     /// returns how many.
-    pub fn mark_interrupted(&mut self, is_alive: &dyn Fn(i64) -> bool, now: i64) -> Result<usize> {
+    pub fn mark_interrupted(&mut self, is_alive: &dyn Fn(&str) -> bool, now: i64) -> Result<usize> {
         let path = self.path.clone();
-        let stale: Vec<(i64, Option<i64>)> = {
+        let stale: Vec<(i64, Option<String>)> = {
             let mut statement = self
                 .conn
-                .prepare("SELECT id, pid FROM runs WHERE status = 'running'")
+                .prepare("SELECT id, owner FROM runs WHERE status = 'running'")
                 .map_err(Error::store(&path))?;
             statement
                 .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -404,8 +404,8 @@ impl Store {
                 .map_err(Error::store(&path))?
         };
         let mut count = 0;
-        for (run, pid) in stale {
-            if pid.is_some_and(is_alive) {
+        for (run, owner) in stale {
+            if owner.as_deref().is_some_and(is_alive) {
                 continue;
             }
             self.finish_run(
@@ -422,17 +422,17 @@ impl Store {
 
     /// Whether a run of `job` is still going in some process (a `running` row whose process is
     /// alive), so that a second scheduler does not start the job beside it.
-    pub fn is_running(&self, job: &str, is_alive: &dyn Fn(i64) -> bool) -> Result<bool> {
+    pub fn is_running(&self, job: &str, is_alive: &dyn Fn(&str) -> bool) -> Result<bool> {
         let mut statement = self
             .conn
-            .prepare_cached("SELECT pid FROM runs WHERE job = ?1 AND status = 'running'")
+            .prepare_cached("SELECT owner FROM runs WHERE job = ?1 AND status = 'running'")
             .map_err(Error::store(&self.path))?;
-        let pids = statement
-            .query_map([job], |row| row.get::<_, Option<i64>>(0))
+        let owners = statement
+            .query_map([job], |row| row.get::<_, Option<String>>(0))
             .map_err(Error::store(&self.path))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(Error::store(&self.path))?;
-        Ok(pids.into_iter().flatten().any(is_alive))
+        Ok(owners.iter().flatten().any(|owner| is_alive(owner)))
     }
 
     /// Past runs, newest first, of one job or all.
@@ -480,8 +480,8 @@ fn insert_run(
     now: i64,
 ) -> rusqlite::Result<i64> {
     conn.execute(
-        "INSERT INTO runs (job, scheduled_at, started_at, status, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![job, scheduled_at, now, status, std::process::id()],
+        "INSERT INTO runs (job, scheduled_at, started_at, status, owner) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![job, scheduled_at, now, status, super::owner::current()],
     )?;
     let run = conn.last_insert_rowid();
     // Keep the newest runs per job; the index makes this a short range delete.

@@ -620,3 +620,36 @@ fn fire_while_another_process_runs_the_job_is_skipped() {
     assert!(manual.wait().unwrap().success());
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn run_whose_owner_pid_was_reused_is_still_marked_interrupted() {
+    let (wd, server) = setup("cron-pid-reuse", vec![Reply::text("ran")]);
+    wd.add_job("boot", "0 0 1 1 *");
+    // A run left `running` before a reboot by a process whose pid now belongs to a live
+    // process (this test): same boot id would be needed to count it as alive.
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let owner = format!("{} {} 1", boot.trim(), std::process::id());
+    let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
+    db.execute(
+        "INSERT INTO runs (job, scheduled_at, started_at, status, owner)
+         VALUES ('boot', 0, 0, 'running', ?1)",
+        [&owner],
+    )
+    .unwrap();
+    set_next_fire(&wd, "boot", unix_now());
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stderr_has("interrupted")
+        .stdout_has("status=ok");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the job must run, not be skipped forever"
+    );
+    let statuses: Vec<String> = history(&wd, "boot")
+        .iter()
+        .map(|run| run["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, vec!["ok", "interrupted"]);
+}
