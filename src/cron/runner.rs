@@ -29,6 +29,10 @@ const POLL: Duration = Duration::from_secs(1);
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stopping daemon waits for running jobs before marking them `interrupted`.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+/// A wall clock that moved back by more than this (an NTP correction of a clock that ran in
+/// the future, a Pi booting without a real-time clock) has next fires computed from a time
+/// that never came; they are recomputed from now, as Vixie cron does.
+const CLOCK_BACK_TOLERANCE: i64 = 60;
 
 /// What to do with a fire that is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +95,7 @@ pub fn run_daemon(config: &Config) -> Result<()> {
     let mut scheduler = Scheduler::open(config)?;
     let mut seen_version = None;
     let mut earliest = None;
+    let mut last_now = unix_seconds(SystemTime::now());
     while !stop.load(Ordering::SeqCst) {
         let version = scheduler.store.data_version()?;
         if seen_version != Some(version) {
@@ -99,6 +104,12 @@ pub fn run_daemon(config: &Config) -> Result<()> {
         }
         let now = SystemTime::now();
         let now_secs = unix_seconds(now);
+        if now_secs < last_now || now_secs >= last_now + 60 {
+            // The clock stepped back, or a minute passed: compare notes with the store.
+            scheduler.check_clock(now_secs)?;
+            earliest = scheduler.store.earliest_fire()?;
+            last_now = now_secs;
+        }
         if earliest.is_some_and(|fire| fire <= now_secs) {
             scheduler.fire_due(now_secs)?;
             earliest = scheduler.store.earliest_fire()?;
@@ -145,12 +156,35 @@ impl Scheduler {
                 "warning: {interrupted} run(s) were cut short by a stop and are marked `interrupted`"
             );
         }
-        Ok(Scheduler {
+        let mut scheduler = Scheduler {
             config: config.clone(),
             store,
             running: Arc::default(),
             workers: Vec::new(),
-        })
+        };
+        scheduler.check_clock(unix_seconds(SystemTime::now()))?;
+        Ok(scheduler)
+    }
+
+    /// Notes the wall clock in the store; if it moved back, pulls next fires that lie beyond
+    /// the schedule's next fire from now back to it.
+    fn check_clock(&mut self, now: i64) -> Result<()> {
+        let moved_back = self.store.note_clock(now)?;
+        if moved_back <= CLOCK_BACK_TOLERANCE {
+            return Ok(());
+        }
+        eprintln!("warning: the clock moved back by {moved_back}s; recomputing next fires");
+        for job in self.store.jobs()? {
+            let (true, Some(stored)) = (job.enabled, job.next_fire) else {
+                continue;
+            };
+            if let Ok(Some(expected)) = next_fire_after(&job, now)
+                && stored > expected
+            {
+                self.store.reschedule(&job, Some(expected), now)?;
+            }
+        }
+        Ok(())
     }
 
     /// Claims and starts every due fire.

@@ -45,6 +45,10 @@ CREATE TABLE runs (
     owner        TEXT                   -- the process running it (owner.rs), to spot runs cut short
 );
 CREATE INDEX runs_by_job ON runs (job, id);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL              -- last_seen: the latest wall-clock time a scheduler saw
+);
 ";
 
 /// A stored job.
@@ -418,6 +422,45 @@ impl Store {
             count += 1;
         }
         Ok(count)
+    }
+
+    /// Records that a scheduler saw the wall clock at `now`, and returns how far it has moved
+    /// back since the last time a scheduler noted it (0 when it has not).
+    pub fn note_clock(&mut self, now: i64) -> Result<i64> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        let last_seen: Option<i64> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'last_seen'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(Error::store(&path))?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('last_seen', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [now],
+        )
+        .map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))?;
+        Ok(last_seen.map_or(0, |last| (last - now).max(0)))
+    }
+
+    /// Moves a job's next fire if no one else has moved it since `job` was read.
+    pub fn reschedule(&mut self, job: &Job, next_fire: Option<i64>, now: i64) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE jobs SET next_fire = ?3, updated_at = ?4
+                 WHERE id = ?1 AND enabled = 1 AND next_fire IS ?2",
+                params![job.id, job.next_fire, next_fire, now],
+            )
+            .map_err(Error::store(&self.path))?;
+        Ok(changed > 0)
     }
 
     /// Whether a run of `job` is still going in some process (a `running` row whose process is

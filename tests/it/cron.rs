@@ -653,3 +653,46 @@ fn run_whose_owner_pid_was_reused_is_still_marked_interrupted() {
         .collect();
     assert_eq!(statuses, vec!["ok", "interrupted"]);
 }
+
+#[test]
+fn next_fires_computed_under_a_clock_that_ran_ahead_are_pulled_back() {
+    let (wd, _server) = setup("cron-clock-back", vec![Reply::text("ok")]);
+    wd.add_job("minutely", "* * * * *");
+    wd.add_job("yearly", "0 0 1 1 *");
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    let yearly_before =
+        wd.nanopy(&["cron-list", "--json"]).run().success().json()[1]["next_fire"].clone();
+    // As if the clock had run ten years ahead while the fire was computed, then was corrected.
+    let ahead = unix_now() + 10 * 365 * 86_400;
+    set_next_fire(&wd, "minutely", ahead);
+    let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
+    db.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'last_seen'",
+        [ahead],
+    )
+    .unwrap();
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stderr_has("the clock moved back");
+    let next: i64 = db
+        .query_row(
+            "SELECT next_fire FROM jobs WHERE name = 'minutely'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(next <= unix_now() + 60, "still in the future: {next}");
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(
+        list[1]["next_fire"], yearly_before,
+        "a correct far fire must stay"
+    );
+    // Handled once: the next pass sees no jump.
+    let again = wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert!(
+        !again.stderr().contains("clock moved back"),
+        "{}",
+        again.stderr()
+    );
+}
