@@ -39,7 +39,8 @@ test-compat: build
 	python3 tests/compat/test_litellm.py $(BIN) $(COMPAT_VENV)/bin/litellm
 
 ## soak: fault tests: 8 writers x 200 updates, 200 SIGKILLs mid-write, a full disk (tmpfs,
-## needs root), scheduler kill/restart cycles, DST on a faked wall clock; about 30 s
+## needs root), scheduler kill/restart cycles, DST on a faked wall clock, a store locked
+## past its busy timeout; about a minute
 soak:
 	@command -v faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime; }
 	$(CARGO) test --test it -- --ignored soak

@@ -29,6 +29,8 @@ const POLL: Duration = Duration::from_secs(1);
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stopping daemon waits for running jobs before marking them `interrupted`.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+/// How long the daemon waits after a store error before trying again.
+const RETRY_AFTER_ERROR: Duration = Duration::from_secs(5);
 /// A wall clock that moved back by more than this (an NTP correction of a clock that ran in
 /// the future, a Pi booting without a real-time clock) has next fires computed from a time
 /// that never came; they are recomputed from now, as Vixie cron does.
@@ -93,31 +95,40 @@ pub fn run_daemon(config: &Config) -> Result<()> {
             .map_err(|error| Error::Failed(format!("cannot handle signals: {error}")))?;
     }
     let mut scheduler = Scheduler::open(config)?;
-    let mut seen_version = None;
-    let mut earliest = None;
-    let mut last_now = unix_seconds(SystemTime::now());
+    let mut watch = Watch {
+        seen_version: None,
+        earliest: None,
+        last_now: unix_seconds(SystemTime::now()),
+    };
     while !stop.load(Ordering::SeqCst) {
-        let version = scheduler.store.data_version()?;
-        if seen_version != Some(version) {
-            seen_version = Some(version);
-            earliest = scheduler.store.earliest_fire()?;
-        }
         let now = SystemTime::now();
-        let now_secs = unix_seconds(now);
-        if now_secs < last_now || now_secs >= last_now + 60 {
-            // The clock stepped back, or a minute passed: compare notes with the store.
-            scheduler.check_clock(now_secs)?;
-            earliest = scheduler.store.earliest_fire()?;
-            last_now = now_secs;
-        }
-        if earliest.is_some_and(|fire| fire <= now_secs) {
-            scheduler.fire_due(now_secs)?;
-            earliest = scheduler.store.earliest_fire()?;
-        }
+        let pause = match scheduler.tick(&mut watch, now) {
+            Ok(()) => sleep_until(watch.earliest, now),
+            // A store that is busy or briefly unwritable must not end a daemon meant to run
+            // for months: say so, and try again.
+            Err(error) => {
+                eprintln!(
+                    "warning: {error}; retrying in {}s",
+                    RETRY_AFTER_ERROR.as_secs()
+                );
+                watch.seen_version = None;
+                RETRY_AFTER_ERROR
+            }
+        };
         scheduler.reap_finished();
-        thread::sleep(sleep_until(earliest, now));
+        thread::sleep(pause);
     }
     scheduler.shut_down(SHUTDOWN_WAIT)
+}
+
+/// What the daemon loop remembers between wake-ups.
+struct Watch {
+    /// The store's data version when the jobs were last looked at.
+    seen_version: Option<i64>,
+    /// The earliest next fire among enabled jobs, as of `seen_version`.
+    earliest: Option<i64>,
+    /// The wall clock at the last clock check.
+    last_now: i64,
 }
 
 /// `cron-run --once`: fires what is due now, waits for those runs, and says whether all
@@ -183,6 +194,27 @@ impl Scheduler {
             {
                 self.store.reschedule(&job, Some(expected), now)?;
             }
+        }
+        Ok(())
+    }
+
+    /// One wake-up of the daemon: notice changes, check the clock, fire what is due.
+    fn tick(&mut self, watch: &mut Watch, now: SystemTime) -> Result<()> {
+        let version = self.store.data_version()?;
+        if watch.seen_version != Some(version) {
+            watch.earliest = self.store.earliest_fire()?;
+            watch.seen_version = Some(version);
+        }
+        let now = unix_seconds(now);
+        if now < watch.last_now || now >= watch.last_now + 60 {
+            // The clock stepped back, or a minute passed: compare notes with the store.
+            self.check_clock(now)?;
+            watch.earliest = self.store.earliest_fire()?;
+            watch.last_now = now;
+        }
+        if watch.earliest.is_some_and(|fire| fire <= now) {
+            self.fire_due(now)?;
+            watch.earliest = self.store.earliest_fire()?;
         }
         Ok(())
     }

@@ -306,3 +306,43 @@ fn soak_real_clock_fires_once_through_the_fall_back_hour() {
     assert_eq!(runs[0]["scheduled_at"], "2026-11-01T01:30:00-04:00");
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+#[ignore = "soak: run by make soak"]
+fn soak_daemon_survives_a_store_locked_past_its_busy_timeout() {
+    let server = FakeServer::start(vec![Reply::text("after the lock")]);
+    let wd = Workdir::new("soak-store-locked");
+    wd.config_for(&server);
+    wd.add_job("patient", "0 0 1 1 *");
+    let mut daemon = wd.nanopy(&["cron-run"]).spawn();
+    std::thread::sleep(Duration::from_millis(500));
+    // The job comes due while another program holds the store's write lock for longer than
+    // the 10 s busy timeout, so the daemon's claim cannot be written for a while.
+    let db = rusqlite::Connection::open(wd.path("jobs.sqlite")).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    db.execute(
+        "UPDATE jobs SET next_fire = ?1 WHERE name = 'patient'",
+        [now + 1],
+    )
+    .unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    std::thread::sleep(Duration::from_secs(18));
+    db.execute_batch("COMMIT").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while server.requests().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(daemon.try_wait().unwrap().is_none(), "the daemon exited");
+    daemon.kill().unwrap();
+    let output = daemon.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("retrying in"), "{stderr}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the job did not fire after the lock: {stderr}"
+    );
+}
