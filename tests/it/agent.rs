@@ -509,3 +509,30 @@ fn no_tools_turn_runs_no_tool_even_if_the_server_calls_one() {
             .contains("tools are disabled")
     );
 }
+
+#[test]
+fn stream_quirks_of_real_servers_are_tolerated() {
+    // OpenRouter's keep-alive comments, `data:` without a space, CRLF line ends, an `event:`
+    // line, no finish_reason anywhere, and a final usage chunk with empty choices.
+    let body = concat!(
+        ": OPENROUTER PROCESSING\r\n\r\n",
+        "event: message\r\n",
+        "data:{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"Hel\"}}]}\r\n\r\n",
+        "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"},\"finish_reason\":null}]}\r\n\r\n",
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\r\n\r\n",
+        "data: [DONE]\r\n\r\n",
+    );
+    let quirky = Reply::Raw {
+        status: 200,
+        headers: vec![("Content-Type".into(), "text/event-stream".into())],
+        body: body.as_bytes().to_vec(),
+    };
+    let (wd, _server) = setup("agent-stream-quirks", vec![quirky]);
+    let json = wd
+        .nanopy(&["agent", "--stream", "--json", "hi"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(json["reply"], "Hello");
+    assert_eq!(json["usage"]["total_tokens"], 5);
+}
