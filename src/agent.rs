@@ -41,8 +41,6 @@ pub struct Turn {
     pub rule_learned: Option<String>,
     pub model: String,
     pub usage: Option<Value>,
-    /// True when the reply came from the local `tool:` shortcut, with no provider call.
-    pub local: bool,
 }
 
 /// Runs one turn for `message`. `on_text` receives reply text as it streams in (only with
@@ -71,7 +69,6 @@ pub fn run(
             rule_learned: None,
             model,
             usage: None,
-            local: true,
         });
     }
 
@@ -126,7 +123,6 @@ pub fn run(
                 rule_learned,
                 model: served_model.unwrap_or(model),
                 usage,
-                local: false,
             });
         }
         messages.push(Message {

@@ -86,8 +86,7 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
             )),
         },
         Command::CronFire { name } => {
-            let result = runner::fire_now(config, &name)?;
-            if result.ok {
+            if runner::fire_now(config, &name)? {
                 Ok(())
             } else {
                 Err(Error::Failed(format!("job `{name}` failed")))

@@ -67,13 +67,6 @@ pub fn next_fire_after(job: &Job, now: i64) -> Result<Option<i64>> {
     Ok(schedule.next_after(now).map(|next| next.as_second()))
 }
 
-/// How a run of a job ended.
-#[derive(Debug, Clone)]
-pub struct RunResult {
-    pub ok: bool,
-    pub output: String,
-}
-
 /// The scheduler state shared by the loop and its workers.
 struct Scheduler {
     config: Config,
@@ -144,8 +137,9 @@ pub fn run_once(config: &Config) -> Result<bool> {
     Ok(all_ok)
 }
 
-/// `cron-fire NAME`: runs one job now, in the foreground, recorded in its history.
-pub fn fire_now(config: &Config, name: &str) -> Result<RunResult> {
+/// `cron-fire NAME`: runs one job now, in the foreground, recorded in its history; says
+/// whether the run succeeded.
+pub fn fire_now(config: &Config, name: &str) -> Result<bool> {
     let mut store = Store::open(&config.scheduler_db_path)?;
     let job = store.job(name)?.ok_or_else(|| unknown_job(name))?;
     let run = store.start_manual_run(&job.name, unix_seconds(SystemTime::now()))?;
@@ -296,7 +290,7 @@ impl Scheduler {
             run,
             thread::spawn(move || {
                 let ok = match Store::open(&config.scheduler_db_path) {
-                    Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire).ok,
+                    Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire),
                     Err(error) => {
                         eprintln!("error: job `{}`: {error}", job.name);
                         false
@@ -347,7 +341,7 @@ fn execute(
     job: &Job,
     run: i64,
     scheduled: Option<i64>,
-) -> RunResult {
+) -> bool {
     let started = Instant::now();
     let options = TurnOptions {
         model: None,
@@ -378,10 +372,7 @@ fn execute(
     if let Some(command) = &job.notify {
         notify(command, &job.name, status, &text);
     }
-    RunResult {
-        ok: outcome.is_ok(),
-        output: text,
-    }
+    outcome.is_ok()
 }
 
 /// One line per run (time, job, status, duration), then the reply or error.
