@@ -74,7 +74,11 @@ pub fn run(
 
     let memory = Memory::open(&config.memory_path);
     let now = unix_now();
-    let rule_learned = feedback::detect(message);
+    // Rules come from a person: a scheduled job's stored message is not new feedback.
+    let rule_learned = match options.caller {
+        Caller::User => feedback::detect(message),
+        Caller::Job => None,
+    };
     if let Some(rule) = &rule_learned {
         rules::learn(&memory, rule, now)?;
     }

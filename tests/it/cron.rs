@@ -696,3 +696,21 @@ fn next_fires_computed_under_a_clock_that_ran_ahead_are_pulled_back() {
         again.stderr()
     );
 }
+
+#[test]
+fn a_job_message_that_reads_like_feedback_teaches_no_rule() {
+    let (wd, _server) = setup("cron-no-rule", vec![Reply::text("ok")]);
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "brief",
+        "--message",
+        "always reply briefly",
+        "--cron",
+        "0 0 1 1 *",
+    ])
+    .run()
+    .success();
+    wd.nanopy(&["cron-fire", "brief"]).run().success();
+    wd.nanopy(&["rules"]).run().success().stdout_is("");
+}
