@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::hash::{BuildHasher, RandomState};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -167,15 +167,23 @@ impl Provider {
         let body = serde_json::to_vec(request).expect("requests always serialise");
         let deadline = Instant::now() + self.timeout;
         let response = self.send_with_retries(&body, deadline, Some(self.timeout))?;
-        let reader = BufReader::new(response.into_body().into_reader());
+        // The size cap holds for a stream too: a server that never stops must not fill memory.
+        let body = response.into_body().into_reader().take(MAX_BODY_BYTES + 1);
         let mut assembly = StreamAssembly::default();
-        for line in reader.lines() {
+        let mut done = false;
+        let mut received = 0;
+        for line in BufReader::new(body).lines() {
             let line = line.map_err(|error| self.io_error(&error))?;
+            received += line.len() as u64 + 1;
+            if received > MAX_BODY_BYTES {
+                return Err(self.too_large());
+            }
             let Some(data) = line.strip_prefix("data:") else {
                 continue;
             };
             let data = data.trim();
             if data == "[DONE]" {
+                done = true;
                 break;
             }
             if data.is_empty() {
@@ -189,6 +197,14 @@ impl Provider {
             if let Some(text) = assembly.add(&chunk) {
                 on_text(&text);
             }
+        }
+        // A connection that ends with neither `[DONE]` nor a finish reason was cut short: its
+        // text is a truncated answer, not a reply.
+        if !done && !assembly.finished {
+            return Err(self.failure(
+                "the stream ended before the reply was complete (no [DONE] or finish_reason)"
+                    .into(),
+            ));
         }
         let reply = assembly.finish();
         self.check_usable(reply)
@@ -360,9 +376,7 @@ impl Provider {
             ureq::Error::Io(io) => return self.io_error(&io),
             ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_string(),
             ureq::Error::ConnectionFailed => "connection failed".to_string(),
-            ureq::Error::BodyExceedsLimit(limit) => {
-                format!("the response is larger than {} MiB", limit / (1024 * 1024))
-            }
+            ureq::Error::BodyExceedsLimit(_) => return self.too_large(),
             ureq::Error::Tls(detail) => format!("TLS error: {detail}"),
             other => other.to_string(),
         };
@@ -393,6 +407,13 @@ impl Provider {
         self.failure(message)
     }
 
+    fn too_large(&self) -> Error {
+        self.failure(format!(
+            "the response is larger than {} MiB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ))
+    }
+
     fn timed_out(&self) -> Error {
         self.failure(format!(
             "no complete answer within {}s (provider.timeout_secs)",
@@ -421,6 +442,8 @@ impl Provider {
 /// (id and name arrive first, argument pieces after).
 #[derive(Default)]
 struct StreamAssembly {
+    /// Whether a chunk carried a finish reason: the reply is complete even without `[DONE]`.
+    finished: bool,
     content: String,
     calls: Vec<(String, String, String)>,
     model: Option<String>,
@@ -436,7 +459,14 @@ impl StreamAssembly {
         if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
             self.usage = Some(usage.clone());
         }
-        let delta = chunk.get("choices")?.get(0)?.get("delta")?;
+        let choice = chunk.get("choices")?.get(0)?;
+        if choice
+            .get("finish_reason")
+            .is_some_and(|reason| !reason.is_null())
+        {
+            self.finished = true;
+        }
+        let delta = choice.get("delta")?;
         if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
             for (position, call) in calls.iter().enumerate() {
                 let index = call

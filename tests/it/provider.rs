@@ -395,3 +395,42 @@ fn long_stream_that_keeps_talking_outlives_the_timeout() {
         .success()
         .stdout_is("012345\n");
 }
+
+fn event_stream(body: &str) -> Reply {
+    Reply::Raw {
+        status: 200,
+        headers: vec![("Content-Type".into(), "text/event-stream".into())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn stream_cut_off_before_the_end_exits_4() {
+    let cut = event_stream("data: {\"choices\":[{\"delta\":{\"content\":\"The answer is\"}}]}\n\n");
+    let (wd, _server) = setup("provider-stream-cut", vec![cut], 10, 0);
+    wd.nanopy(&["agent", "--stream", "hi"])
+        .run()
+        .status(4)
+        .stderr_has("ended before the reply was complete");
+}
+
+#[test]
+fn stream_with_a_finish_reason_but_no_done_is_complete() {
+    let finished = event_stream(
+        "data: {\"choices\":[{\"delta\":{\"content\":\"All here.\"},\"finish_reason\":\"stop\"}]}\n\n",
+    );
+    let (wd, _server) = setup("provider-stream-finish", vec![finished], 10, 0);
+    wd.nanopy(&["agent", "--stream", "hi"])
+        .run()
+        .success()
+        .stdout_is("All here.\n");
+}
+
+#[test]
+fn endless_stream_is_cut_at_the_size_cap() {
+    let piece = "data: {\"choices\":[{\"delta\":{\"content\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}]}\n\n";
+    let huge = event_stream(&piece.repeat(20 * 1024 * 1024 / piece.len()));
+    let (wd, _server) = setup("provider-stream-huge", vec![huge], 30, 0);
+    let outcome = wd.nanopy(&["agent", "--stream", "--json", "hi"]).run();
+    outcome.status(4).stderr_has("larger than 16 MiB");
+}
