@@ -29,16 +29,6 @@ fn set_next_fire(wd: &Workdir, name: &str, at: i64) {
     .unwrap();
 }
 
-fn history(wd: &Workdir, name: &str) -> Vec<serde_json::Value> {
-    wd.nanopy(&["cron-history", name, "--json", "--limit", "100"])
-        .run()
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -250,7 +240,7 @@ fn run_once_fires_a_due_job_and_records_it() {
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].json()["messages"][1]["content"], "job ping");
-    let runs = history(&wd, "ping");
+    let runs = wd.history("ping");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "ok");
     assert_eq!(runs[0]["output"], "reminder sent");
@@ -281,7 +271,7 @@ fn fire_missed_beyond_grace_is_recorded_not_run() {
         .success()
         .stdout_has("status=missed");
     assert!(server.requests().is_empty());
-    let runs = history(&wd, "late");
+    let runs = wd.history("late");
     assert_eq!(runs[0]["status"], "missed");
     assert!(runs[0]["error"].as_str().unwrap().contains("grace"));
 }
@@ -295,7 +285,7 @@ fn failed_job_is_recorded_and_once_exits_1() {
         .run()
         .status(1)
         .stdout_has("status=failed");
-    let runs = history(&wd, "bad");
+    let runs = wd.history("bad");
     assert_eq!(runs[0]["status"], "failed");
     assert!(runs[0]["error"].as_str().unwrap().contains("bad request"));
 }
@@ -310,7 +300,7 @@ fn cron_fire_runs_now_and_keeps_the_schedule() {
         .success()
         .stdout_has("fired by hand");
     assert_eq!(server.requests().len(), 1);
-    let runs = history(&wd, "manual");
+    let runs = wd.history("manual");
     assert_eq!(runs[0]["status"], "ok");
     assert_eq!(runs[0]["scheduled_at"], serde_json::Value::Null);
     assert!(runs[0]["started_at"].as_str().unwrap().ends_with("+00:00"));
@@ -366,7 +356,7 @@ fn daemon_and_once_runs_never_fire_the_same_time_twice() {
     }
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-    let runs = history(&wd, "every-second");
+    let runs = wd.history("every-second");
     let mut fired: Vec<String> = runs
         .iter()
         .filter(|run| {
@@ -453,7 +443,7 @@ fn fires_missed_within_grace_coalesce_into_one_run() {
     set_next_fire(&wd, "minutely", unix_now() - 300);
     wd.nanopy(&["cron-run", "--once"]).run().success();
     assert_eq!(server.requests().len(), 1);
-    let runs = history(&wd, "minutely");
+    let runs = wd.history("minutely");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["status"], "ok");
     let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
@@ -479,7 +469,7 @@ fn fire_during_a_running_previous_run_is_skipped() {
     wd.add_job("busy", "* * * * * *");
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     wait_for("a skipped fire", Duration::from_secs(8), || {
-        history(&wd, "busy")
+        wd.history("busy")
             .iter()
             .any(|run| run["status"] == "skipped")
     });
@@ -520,7 +510,7 @@ fn sigterm_lets_the_running_job_finish() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("finished anyway"));
-    assert_eq!(history(&wd, "long")[0]["status"], "ok");
+    assert_eq!(wd.history("long")[0]["status"], "ok");
 }
 
 #[test]
@@ -540,12 +530,12 @@ fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
     });
     daemon.kill().unwrap(); // SIGKILL
     daemon.wait().unwrap();
-    assert_eq!(history(&wd, "victim")[0]["status"], "running");
+    assert_eq!(wd.history("victim")[0]["status"], "running");
     wd.nanopy(&["cron-run", "--once"])
         .run()
         .success()
         .stderr_has("interrupted");
-    let runs = history(&wd, "victim");
+    let runs = wd.history("victim");
     assert_eq!(
         runs.len(),
         1,
@@ -584,7 +574,7 @@ fn job_whose_zone_vanished_is_parked_with_a_failed_run_not_retried_forever() {
         .success()
         .stderr_has("warning: job `lost`: cannot compute the next fire");
     assert!(server.requests().is_empty());
-    let runs = history(&wd, "lost");
+    let runs = wd.history("lost");
     assert_eq!(runs[0]["status"], "failed");
     assert!(runs[0]["error"].as_str().unwrap().contains("Gone/Away"));
     // Parked: a second pass neither runs it nor warns again.
@@ -647,7 +637,8 @@ fn run_whose_owner_pid_was_reused_is_still_marked_interrupted() {
         1,
         "the job must run, not be skipped forever"
     );
-    let statuses: Vec<String> = history(&wd, "boot")
+    let statuses: Vec<String> = wd
+        .history("boot")
         .iter()
         .map(|run| run["status"].as_str().unwrap().to_string())
         .collect();

@@ -155,14 +155,8 @@ fn soak_scheduler_kill_restart_cycles_never_duplicate_or_lose_a_fire() {
         daemon.wait().unwrap();
     }
     wd.nanopy(&["cron-run", "--once"]).run();
-    let runs = wd
-        .nanopy(&["cron-history", "tick", "--json", "--limit", "100"])
-        .run()
-        .success()
-        .json();
+    let runs = wd.history("tick");
     let mut fired: Vec<String> = runs
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|run| run["status"] != "missed" && run["status"] != "skipped")
         .map(|run| run["scheduled_at"].as_str().unwrap().to_string())
@@ -214,16 +208,6 @@ fn faked(wd: &Workdir, start: &str, speed: u32, args: &[&str]) -> std::process::
     command
 }
 
-fn history_of(wd: &Workdir, name: &str) -> Vec<serde_json::Value> {
-    wd.nanopy(&["cron-history", name, "--json"])
-        .run()
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 #[ignore = "soak: run by make soak (needs faketime)"]
 fn soak_real_clock_fires_a_gap_time_job_once_right_after_the_gap() {
@@ -258,7 +242,7 @@ fn soak_real_clock_fires_a_gap_time_job_once_right_after_the_gap() {
     std::thread::sleep(Duration::from_secs(5));
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-    let runs = history_of(&wd, "gap");
+    let runs = wd.history("gap");
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["scheduled_at"], "2026-03-08T03:00:00-04:00");
     assert_eq!(runs[0]["status"], "ok");
@@ -301,7 +285,7 @@ fn soak_real_clock_fires_once_through_the_fall_back_hour() {
     std::thread::sleep(Duration::from_secs(12));
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-    let runs = history_of(&wd, "fold");
+    let runs = wd.history("fold");
     assert_eq!(runs.len(), 1, "fired twice in the repeated hour: {runs:?}");
     assert_eq!(runs[0]["scheduled_at"], "2026-11-01T01:30:00-04:00");
     assert_eq!(server.requests().len(), 1);

@@ -93,6 +93,17 @@ impl Workdir {
         .success();
     }
 
+    /// The job's recorded runs (at most 100), newest first, from `cron-history --json`.
+    pub fn history(&self, job: &str) -> Vec<serde_json::Value> {
+        self.nanopy(&["cron-history", job, "--json", "--limit", "100"])
+            .run()
+            .success()
+            .json()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     /// Runs `writers` processes at once, each setting keys `w<writer>-<n>` to `n` for
     /// `n` below `updates`, and waits for all of them to succeed.
     pub fn concurrent_memory_writers(&self, writers: usize, updates: usize) {
