@@ -79,10 +79,12 @@ pub fn run(
         Caller::User => feedback::detect(message),
         Caller::Job => None,
     };
-    if let Some(rule) = &rule_learned {
-        rules::learn(&memory, rule, now)?;
-    }
-    let system = rules::system_message(&config.system_prompt, &rules::list(&memory, now)?);
+    // Learning returns the rules in force, so the file is read once either way.
+    let rules_in_force = match &rule_learned {
+        Some(rule) => rules::learn(&memory, rule, now)?,
+        None => rules::list(&memory, now)?,
+    };
+    let system = rules::system_message(&config.system_prompt, &rules_in_force);
     let mut messages = vec![
         Message::new("system", system),
         Message::new("user", message),

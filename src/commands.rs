@@ -214,8 +214,7 @@ fn cron_enable(config: &Config, name: &str, enable: bool) -> Result<()> {
     let job = store.job(name)?.ok_or_else(|| unknown_job(name))?;
     let now = Timestamp::now();
     let next = if enable {
-        let schedule = Schedule::parse(&job.cron, &job.tz, now)?;
-        schedule.next_after(now).map(|t| t.as_second())
+        runner::next_fire_after(&job, now.as_second())?
     } else {
         None
     };

@@ -571,33 +571,35 @@ fn tool_call(call: &Value, position: usize) -> Option<ToolCall> {
 /// The provider's own error message in a body: `{"error": {"message": …}}`, `{"error": "…"}`,
 /// `{"message": …}` or `{"detail": …}`.
 fn error_message(value: &Value) -> Option<String> {
-    let error = value.get("error").filter(|e| !e.is_null());
-    let text = match error {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(error) => error
+    let error = value.get("error").filter(|e| !e.is_null())?;
+    let text = error_text(value).unwrap_or_else(|| error.to_string());
+    Some(format!(
+        "the provider reported an error: {}",
+        one_line(&text)
+    ))
+}
+
+/// The text of an `error` member: `{"error": "…"}` or `{"error": {"message": "…"}}`.
+fn error_text(value: &Value) -> Option<String> {
+    match value.get("error")? {
+        Value::String(text) => Some(text.clone()),
+        error => error
             .get("message")
             .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| Some(error.to_string())),
-        None => None,
-    };
-    text.map(|text| format!("the provider reported an error: {}", one_line(&text)))
+            .map(str::to_string),
+    }
 }
 
 fn status_message(status: u16, reason: &str, body: &str) -> String {
     let detail = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|value| {
-            let error = value.get("error").filter(|e| !e.is_null());
-            match error {
-                Some(Value::String(text)) => Some(text.clone()),
-                Some(error) => error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                None => ["message", "detail"]
+            if value.get("error").is_some_and(|e| !e.is_null()) {
+                error_text(&value)
+            } else {
+                ["message", "detail"]
                     .iter()
-                    .find_map(|key| value.get(key).and_then(Value::as_str).map(str::to_string)),
+                    .find_map(|key| value.get(key).and_then(Value::as_str).map(str::to_string))
             }
         })
         .or_else(|| {

@@ -22,9 +22,10 @@ pub fn list(memory: &Memory, now: u64) -> Result<Vec<String>> {
     })
 }
 
-/// Records a newly learned rule. Saying a rule again moves it to the newest place instead of
-/// storing it twice (compared case-insensitively), so it wins over rules said since.
-pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<()> {
+/// Records a newly learned rule and returns the rules now in force, oldest first. Saying a rule
+/// again moves it to the newest place instead of storing it twice (compared
+/// case-insensitively), so it wins over rules said since.
+pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<Vec<String>> {
     memory.modify(now, |entries| {
         let mut rules = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY));
         rules.retain(|old| !same_rule(old, rule));
@@ -32,8 +33,8 @@ pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<()> {
         let excess = rules.len().saturating_sub(MAX_RULES);
         rules.drain(..excess);
         entries.insert(LAST_KEY, &Value::from(rule));
-        entries.insert(HISTORY_KEY, &Value::from(rules));
-        Ok(())
+        entries.insert(HISTORY_KEY, &Value::from(rules.clone()));
+        Ok(rules)
     })
 }
 

@@ -2,7 +2,7 @@
 //! reads the wall clock; the decisions it takes are pure functions of "now".
 
 use super::owner;
-use super::schedule::{Schedule, format_in, load_zone};
+use super::schedule::Schedule;
 use super::store::{Job, Store};
 use crate::agent::{self, TurnOptions};
 use crate::config::Config;
@@ -377,10 +377,7 @@ fn execute(
 
 /// One line per run (time, job, status, duration), then the reply or error.
 fn log_line(job: &Job, scheduled: i64, status: &str, took: Duration, text: &str) {
-    let zone = load_zone(&job.tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let time = Timestamp::from_second(scheduled)
-        .map(|t| format_in(t, &zone))
-        .unwrap_or_default();
+    let time = super::time_in_zone(Some(scheduled), &job.tz).unwrap_or_default();
     let mut entry = format!(
         "{time} job={} status={status} duration={:.2}s\n",
         job.name,
