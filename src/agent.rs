@@ -1,12 +1,16 @@
-//! One agent turn: feedback learning, the local `tool:` shortcut, and the tool-call loop.
+//! One agent turn, in steps: the local `tool:` shortcut, learning from feedback, assembling
+//! the request (system prompt, rules, history, input), and the tool-call loop, which talks to
+//! the model through the [`Chat`] trait.
 
+use crate::clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::feedback;
 use crate::memory::Memory;
-use crate::provider::{ChatReply, ChatRequest, Message, Provider};
+use crate::provider::{Chat, ChatRequest, Message, Provider, Role};
 use crate::rules;
 use crate::tools::{Caller, Registry};
+use crate::turn::{ToolRun, Turn};
 use serde_json::{Map, Value};
 
 /// The most rounds of tool calls one turn runs before asking for a final answer.
@@ -25,24 +29,6 @@ pub struct TurnOptions {
     pub caller: Caller,
 }
 
-/// One tool call made during the turn, for `--json` and the job history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolRun {
-    pub name: String,
-    pub arguments: Value,
-    pub result: String,
-}
-
-/// What a turn produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Turn {
-    pub reply: String,
-    pub tool_calls: Vec<ToolRun>,
-    pub rule_learned: Option<String>,
-    pub model: String,
-    pub usage: Option<Value>,
-}
-
 /// Runs one turn for `message`. `on_text` receives reply text as it streams in (only with
 /// `options.stream`).
 pub fn run(
@@ -58,82 +44,105 @@ pub fn run(
         .unwrap_or_else(|| config.provider.model.clone());
     if let Some(call) = parse_local_call(message) {
         let (name, arguments) = call?;
-        let result = run_local_call(&registry, &name, &arguments)?;
-        return Ok(Turn {
-            reply: format!("[tool:{name}] {}", result.trim_end()),
-            tool_calls: vec![ToolRun {
-                name,
-                arguments,
-                result,
-            }],
-            rule_learned: None,
-            model,
-            usage: None,
-        });
+        return run_local_call(&registry, name, arguments, model);
     }
-
     let memory = Memory::open(&config.memory_path);
-    let now = unix_now();
-    // Rules come from a person: a scheduled job's stored message is not new feedback.
-    let rule_learned = match options.caller {
+    let (rule_learned, rules_in_force) = learn(&memory, message, options.caller, clock::now())?;
+    let system = rules::system_message(&config.system_prompt, &rules_in_force);
+    let messages = assemble(system, Vec::new(), message);
+    let provider = Provider::new(&config.provider)?;
+    let exchange = converse(&provider, &registry, &model, messages, options, on_text)?;
+    Ok(Turn {
+        reply: exchange.reply,
+        tool_calls: exchange.tool_calls,
+        rule_learned,
+        model: exchange.model.unwrap_or(model),
+        usage: exchange.usage,
+    })
+}
+
+/// Learns a rule from `message` if it is feedback, and returns it with the rules now in
+/// force. Rules come from a person: a scheduled job's stored message is not new feedback.
+fn learn(
+    memory: &Memory,
+    message: &str,
+    caller: Caller,
+    now: i64,
+) -> Result<(Option<String>, Vec<String>)> {
+    let rule = match caller {
         Caller::User => feedback::detect(message),
         Caller::Job => None,
     };
     // Learning returns the rules in force, so the file is read once either way.
-    let rules_in_force = match &rule_learned {
-        Some(rule) => rules::learn(&memory, rule, now)?,
-        None => rules::list(&memory, now)?,
+    let rules = match &rule {
+        Some(rule) => rules::learn(memory, rule, now)?,
+        None => rules::list(memory, now)?,
     };
-    let system = rules::system_message(&config.system_prompt, &rules_in_force);
-    let mut messages = vec![
-        Message::new("system", system),
-        Message::new("user", message),
-    ];
+    Ok((rule, rules))
+}
 
-    let provider = Provider::new(&config.provider)?;
+/// The messages of a request: one system message, the conversation so far, then the user's
+/// new message.
+fn assemble(system: String, history: Vec<Message>, message: &str) -> Vec<Message> {
+    let mut messages = Vec::with_capacity(history.len() + 2);
+    messages.push(Message::new(Role::System, system));
+    messages.extend(history);
+    messages.push(Message::new(Role::User, message));
+    messages
+}
+
+/// What the tool-call loop produced.
+#[derive(Debug)]
+struct Exchange {
+    reply: String,
+    tool_calls: Vec<ToolRun>,
+    /// The model the server says answered, if it said.
+    model: Option<String>,
+    usage: Option<Value>,
+}
+
+/// The tool-call loop: ask, run the tools the model calls, append their results, ask again;
+/// at most [`MAX_TOOL_ROUNDS`] rounds, then one last request with no tools on offer.
+fn converse(
+    chat: &dyn Chat,
+    registry: &Registry,
+    model: &str,
+    mut messages: Vec<Message>,
+    options: &TurnOptions,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<Exchange> {
     let tools = if options.no_tools {
         Vec::new()
     } else {
         registry.schemas()
     };
-    let mut usage = None;
-    let mut tool_calls = Vec::new();
-    let mut served_model = None;
+    let mut exchange = Exchange {
+        reply: String::new(),
+        tool_calls: Vec::new(),
+        model: None,
+        usage: None,
+    };
     for round in 0..=MAX_TOOL_ROUNDS {
+        let last_round = round == MAX_TOOL_ROUNDS;
         // After the last allowed round the model must answer in text: no tools on offer.
-        let offered: &[Value] = if round == MAX_TOOL_ROUNDS {
-            &[]
-        } else {
-            &tools
-        };
         let request = ChatRequest {
-            model: &model,
+            model,
             messages: &messages,
-            tools: offered,
+            tools: if last_round { &[] } else { &tools },
             stream: options.stream,
         };
-        let reply: ChatReply = if options.stream {
-            provider.stream(&request, on_text)?
-        } else {
-            provider.complete(&request)?
-        };
-        add_usage(&mut usage, reply.usage.as_ref());
-        served_model = reply.model.clone().or(served_model);
-        if reply.tool_calls.is_empty() || round == MAX_TOOL_ROUNDS {
-            let reply_text = reply.content.unwrap_or_else(|| {
+        let reply = chat.send(&request, on_text)?;
+        add_usage(&mut exchange.usage, reply.usage.as_ref());
+        exchange.model = reply.model.clone().or(exchange.model);
+        if reply.tool_calls.is_empty() || last_round {
+            exchange.reply = reply.content.unwrap_or_else(|| {
                 format!("(no answer after {MAX_TOOL_ROUNDS} rounds of tool calls)")
             });
-            return Ok(Turn {
-                reply: reply_text,
-                tool_calls,
-                rule_learned,
-                model: served_model.unwrap_or(model),
-                usage,
-            });
+            return Ok(exchange);
         }
         messages.push(Message {
             tool_calls: reply.tool_calls.clone(),
-            ..Message::new("assistant", reply.content.unwrap_or_default())
+            ..Message::new(Role::Assistant, reply.content.unwrap_or_default())
         });
         for call in reply.tool_calls {
             // Some servers return tool calls even when none were offered; with --no-tools
@@ -143,7 +152,7 @@ pub fn run(
             } else {
                 registry.call_for_model(&call.function.name, &call.function.arguments)
             };
-            tool_calls.push(ToolRun {
+            exchange.tool_calls.push(ToolRun {
                 name: call.function.name.clone(),
                 arguments: serde_json::from_str(&call.function.arguments)
                     .unwrap_or(Value::String(call.function.arguments.clone())),
@@ -188,27 +197,39 @@ fn parse_local_arguments(name: &str, arguments: &str) -> Result<Value> {
             "invalid JSON arguments for tool `{name}` at line {}, column {}: {}",
             error.line(),
             error.column(),
-            strip_position(&error.to_string())
+            crate::error::json_error_text(&error)
         ))),
     }
 }
 
-fn run_local_call(registry: &Registry, name: &str, arguments: &Value) -> Result<String> {
-    let tool = registry.get(name).ok_or_else(|| {
+/// Runs a `tool:` call with no provider call; its result is the reply.
+fn run_local_call(
+    registry: &Registry,
+    name: String,
+    arguments: Value,
+    model: String,
+) -> Result<Turn> {
+    let tool = registry.get(&name).ok_or_else(|| {
         Error::Input(format!(
             "unknown tool `{name}`; available tools: {}",
             registry.names()
         ))
     })?;
-    tool.call(arguments)
+    let result = tool
+        .call(&arguments)
         .map(crate::tools::cap)
-        .map_err(|error| Error::Failed(format!("tool `{name}` failed: {error}")))
-}
-
-fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |at| &message[..at])
+        .map_err(|error| Error::Failed(format!("tool `{name}` failed: {error}")))?;
+    Ok(Turn {
+        reply: format!("[tool:{name}] {}", result.trim_end()),
+        tool_calls: vec![ToolRun {
+            name,
+            arguments,
+            result,
+        }],
+        rule_learned: None,
+        model,
+        usage: None,
+    })
 }
 
 /// Adds up the numeric usage fields of every round.
@@ -228,14 +249,146 @@ fn add_usage(total: &mut Option<Value>, round: Option<&Value>) {
     }
 }
 
-fn unix_now() -> u64 {
-    jiff::Timestamp::now().as_second().max(0) as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::{ChatReply, FunctionCall, ToolCall};
+    use crate::tools::{Tool, ToolResult};
     use serde_json::json;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    /// A model that always answers with the same reply, recording the tools each request
+    /// offered.
+    struct ScriptedChat {
+        reply: ChatReply,
+        offered: RefCell<Vec<usize>>,
+    }
+
+    impl Chat for ScriptedChat {
+        fn send(&self, request: &ChatRequest, _: &mut dyn FnMut(&str)) -> Result<ChatReply> {
+            self.offered.borrow_mut().push(request.tools.len());
+            Ok(self.reply.clone())
+        }
+    }
+
+    fn always_calls(tool: &str) -> ScriptedChat {
+        ScriptedChat {
+            reply: ChatReply {
+                content: None,
+                tool_calls: vec![ToolCall {
+                    id: "c1".into(),
+                    kind: "function",
+                    function: FunctionCall {
+                        name: tool.into(),
+                        arguments: "{}".into(),
+                    },
+                }],
+                ..ChatReply::default()
+            },
+            offered: RefCell::default(),
+        }
+    }
+
+    /// A tool that counts its calls.
+    struct Counter(Rc<Cell<usize>>);
+
+    impl Tool for Counter {
+        fn name(&self) -> &str {
+            "counter"
+        }
+        fn description(&self) -> &str {
+            "counts"
+        }
+        fn parameters(&self) -> Value {
+            json!({"type": "object", "properties": {}})
+        }
+        fn call(&self, _: &Value) -> ToolResult {
+            self.0.set(self.0.get() + 1);
+            Ok("counted".into())
+        }
+    }
+
+    fn options(no_tools: bool) -> TurnOptions {
+        TurnOptions {
+            model: None,
+            stream: false,
+            no_tools,
+            caller: Caller::User,
+        }
+    }
+
+    fn counter_registry() -> (Registry, Rc<Cell<usize>>) {
+        let count = Rc::new(Cell::new(0));
+        let registry = Registry::from_tools(vec![Box::new(Counter(Rc::clone(&count)))]);
+        (registry, count)
+    }
+
+    #[test]
+    fn after_the_last_round_no_tools_are_offered() {
+        let (registry, count) = counter_registry();
+        let chat = always_calls("counter");
+        let messages = assemble("sys".into(), Vec::new(), "go");
+        let exchange = converse(
+            &chat,
+            &registry,
+            "m",
+            messages,
+            &options(false),
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut expected = vec![1; MAX_TOOL_ROUNDS];
+        expected.push(0);
+        assert_eq!(*chat.offered.borrow(), expected);
+        assert_eq!(count.get(), MAX_TOOL_ROUNDS);
+        assert_eq!(exchange.tool_calls.len(), MAX_TOOL_ROUNDS);
+        assert!(
+            exchange.reply.contains("no answer after 8 rounds"),
+            "{}",
+            exchange.reply
+        );
+    }
+
+    #[test]
+    fn no_tools_offers_none_and_runs_none_even_when_the_model_calls_one() {
+        let (registry, count) = counter_registry();
+        let chat = always_calls("counter");
+        let messages = assemble("sys".into(), Vec::new(), "go");
+        let exchange =
+            converse(&chat, &registry, "m", messages, &options(true), &mut |_| {}).unwrap();
+        assert!(chat.offered.borrow().iter().all(|&n| n == 0));
+        assert_eq!(count.get(), 0);
+        assert!(exchange.tool_calls[0].result.contains("tools are disabled"));
+    }
+
+    #[test]
+    fn a_request_is_system_then_history_then_the_message() {
+        let history = vec![
+            Message::new(Role::User, "earlier"),
+            Message::new(Role::Assistant, "answer"),
+        ];
+        let roles: Vec<Role> = assemble("sys".into(), history, "now")
+            .iter()
+            .map(|message| message.role)
+            .collect();
+        assert_eq!(
+            roles,
+            [Role::System, Role::User, Role::Assistant, Role::User]
+        );
+    }
+
+    #[test]
+    fn a_job_message_never_teaches_a_rule() {
+        let dir = crate::test_support::scratch_dir("agent-learn");
+        let memory = Memory::open(&dir.join("memory.json"));
+        let (rule, rules) = learn(&memory, "from now on answer in French", Caller::Job, 0).unwrap();
+        assert_eq!((rule, rules.len()), (None, 0));
+        let (rule, rules) =
+            learn(&memory, "from now on answer in French", Caller::User, 0).unwrap();
+        assert!(rule.is_some());
+        assert_eq!(rules.len(), 1);
+    }
 
     #[test]
     fn local_call_parses_name_and_optional_arguments() {

@@ -8,6 +8,19 @@ use std::path::{Path, PathBuf};
 /// Files we create hold private data (keys, memory), so only the owner may read them.
 pub const PRIVATE_FILE_MODE: u32 = 0o600;
 
+/// Opens `path` for reading and writing, creating it private (0600) if it is absent and
+/// leaving its content as it is: for lock files and stores that must never be world-readable,
+/// not even for a moment after creation.
+pub fn open_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(PRIVATE_FILE_MODE)
+        .open(path)
+}
+
 /// Replaces `path` with `contents`: write a temporary file beside it, fsync it, rename it over
 /// the original, then fsync the directory so the rename itself survives a power cut.
 /// On any failure (a full disk, say) the temporary file is removed and `path` is untouched.
@@ -92,12 +105,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("nanopy-atomic-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::test_support::scratch_dir as scratch;
 
     #[test]
     fn replace_writes_private_file_and_leaves_no_temporary() {

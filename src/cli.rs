@@ -19,12 +19,7 @@ pub enum Command {
         no_tools: bool,
     },
     CronAdd {
-        name: String,
-        message: String,
-        cron: String,
-        tz: Option<String>,
-        grace: Option<i64>,
-        notify: Option<String>,
+        job: JobOptions,
         replace: bool,
     },
     CronList {
@@ -73,6 +68,17 @@ pub enum Command {
     Tools,
     Config,
     Doctor,
+}
+
+/// A job as given on the command line, before defaults are applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobOptions {
+    pub name: String,
+    pub message: String,
+    pub cron: String,
+    pub tz: Option<String>,
+    pub grace: Option<i64>,
+    pub notify: Option<String>,
 }
 
 /// The overview printed by `nanopy --help`.
@@ -322,13 +328,16 @@ impl Parser {
                 message: self.positionals(0, usize::MAX)?,
             },
             "cron-add" => {
-                let command = Command::CronAdd {
+                let job = JobOptions {
                     name: self.required("--name")?,
                     message: self.required("--message")?,
                     cron: self.required("--cron")?,
                     tz: self.value("--tz")?,
                     grace: self.number("--grace")?,
                     notify: self.value("--notify")?,
+                };
+                let command = Command::CronAdd {
+                    job,
                     replace: self.flag("--replace"),
                 };
                 self.done(command)?
@@ -375,30 +384,12 @@ impl Parser {
                 Command::MemorySet { key, value, ttl }
             }
             "memory-delete" => Command::MemoryDelete { key: self.one()? },
-            "memory-keys" => {
-                let command = Command::MemoryKeys;
-                self.done(command)?
-            }
-            "rules" => {
-                let command = Command::Rules;
-                self.done(command)?
-            }
-            "rules-clear" => {
-                let command = Command::RulesClear;
-                self.done(command)?
-            }
-            "tools" => {
-                let command = Command::Tools;
-                self.done(command)?
-            }
-            "config" => {
-                let command = Command::Config;
-                self.done(command)?
-            }
-            "doctor" => {
-                let command = Command::Doctor;
-                self.done(command)?
-            }
+            "memory-keys" => self.done(Command::MemoryKeys)?,
+            "rules" => self.done(Command::Rules)?,
+            "rules-clear" => self.done(Command::RulesClear)?,
+            "tools" => self.done(Command::Tools)?,
+            "config" => self.done(Command::Config)?,
+            "doctor" => self.done(Command::Doctor)?,
             other => return Err(Error::Usage(format!("unknown command `{other}`"))),
         };
         Ok(command)

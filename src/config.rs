@@ -266,7 +266,7 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         path: path.to_path_buf(),
         line: error.line(),
         column: error.column(),
-        message: strip_position(&error.to_string()),
+        message: crate::error::json_error_text(&error),
     };
     let file: FileConfig = serde_json::from_str(text).map_err(syntax_error)?;
     // Typed parsing succeeded, so this parse does too; it only serves the unknown-key check.
@@ -281,14 +281,6 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         );
     }
     Ok(file)
-}
-
-/// serde_json appends " at line L column C", which our message already carries.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message.to_string(),
-    }
 }
 
 fn unknown_keys(root: &Value) -> Vec<String> {

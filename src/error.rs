@@ -9,11 +9,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong, grouped by the exit code scripts rely on (SPEC §2).
 #[derive(Debug)]
 pub enum Error {
-    /// The command line is wrong: unknown flag, missing argument, bad value. Exit 2.
+    /// The command line is wrong: unknown flag, missing argument, bad value. Exit 2. The
+    /// command line adds a hint to `nanopy --help` when it prints one (see [`Error::hint`]).
     Usage(String),
     /// The input is understood but invalid: a bad cron expression, bad tool-call JSON, an
-    /// unknown tool or job. Exit 2.
+    /// unknown tool. Exit 2.
     Input(String),
+    /// A job name that is not in the store. Exit 2.
+    UnknownJob(String),
     /// The config file is not valid JSON or has a value of the wrong type. Exit 3.
     ConfigSyntax {
         path: PathBuf,
@@ -34,7 +37,13 @@ pub enum Error {
     /// Another process held a lock for longer than we are willing to wait. Exit 3.
     Locked { path: PathBuf, holder: String },
     /// The job store could not be opened, read or written. Exit 3.
-    Store { path: PathBuf, message: String },
+    Store {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// The job store is a file nanopy will not use (the Python tool's APScheduler store, a
+    /// newer schema, not a database); it is left as it is. Exit 3.
+    StoreRefused { path: PathBuf, reason: String },
     /// The provider could not be reached or gave an unusable answer. Exit 4.
     Provider { endpoint: String, message: String },
     /// Anything else that failed: a local tool, a key that is not there. Exit 1.
@@ -49,15 +58,23 @@ impl Error {
         match self {
             Error::BrokenPipe => 0,
             Error::Failed(_) => 1,
-            Error::Usage(_) | Error::Input(_) => 2,
+            Error::Usage(_) | Error::Input(_) | Error::UnknownJob(_) => 2,
             Error::ConfigSyntax { .. }
             | Error::Config(_)
             | Error::File { .. }
             | Error::MemoryCorrupt { .. }
             | Error::Locked { .. }
-            | Error::Store { .. } => 3,
+            | Error::Store { .. }
+            | Error::StoreRefused { .. } => 3,
             Error::Provider { .. } => 4,
         }
+    }
+
+    /// What the command line adds after the message: a pointer to the help for usage errors.
+    /// Kept out of `Display`, because tools hand error text to the model, which has no
+    /// `--help` to read.
+    pub fn hint(&self) -> Option<&'static str> {
+        matches!(self, Error::Usage(_)).then_some("see `nanopy --help`")
     }
 
     /// A file error, for `map_err`.
@@ -73,20 +90,18 @@ impl Error {
     /// A job-store error, for `map_err` on rusqlite results.
     pub fn store(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
         let path = path.to_path_buf();
-        move |source| Error::Store {
-            path,
-            message: source.to_string(),
-        }
+        move |source| Error::Store { path, source }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(message) => write!(f, "{message} (see `nanopy --help`)"),
-            Error::Input(message) | Error::Failed(message) | Error::Config(message) => {
-                f.write_str(message)
-            }
+            Error::Usage(message)
+            | Error::Input(message)
+            | Error::Failed(message)
+            | Error::Config(message) => f.write_str(message),
+            Error::UnknownJob(name) => write!(f, "no job named `{name}` (see `nanopy cron-list`)"),
             Error::ConfigSyntax {
                 path,
                 line,
@@ -114,8 +129,11 @@ impl fmt::Display for Error {
                 "`{}` is locked by {holder}; try again when it has finished",
                 path.display()
             ),
-            Error::Store { path, message } => {
-                write!(f, "job store `{}`: {message}", path.display())
+            Error::Store { path, source } => {
+                write!(f, "job store `{}`: {source}", path.display())
+            }
+            Error::StoreRefused { path, reason } => {
+                write!(f, "job store `{}`: {reason}", path.display())
             }
             Error::Provider { endpoint, message } => write!(f, "provider `{endpoint}`: {message}"),
             Error::BrokenPipe => f.write_str("stdout was closed"),
@@ -123,4 +141,22 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::File { source, .. } => Some(source),
+            Error::Store { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// serde_json's message without the " at line L column C" it appends, for messages that
+/// name the position themselves.
+pub fn json_error_text(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    }
+}

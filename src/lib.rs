@@ -1,22 +1,30 @@
 //! nanopybot: a small, blocking command-line AI agent with learned rules, a JSON memory and a
 //! cron scheduler. `run` is the whole program; `main.rs` only maps its error to an exit code.
+//!
+//! Every module is private: the binary is the only user, so the compiler sees dead code.
 
 #![forbid(unsafe_code)]
 
-pub mod agent;
-pub mod atomic_file;
-pub mod cli;
+mod agent;
+mod atomic_file;
+mod child;
+mod cli;
+mod clock;
 mod commands;
-pub mod config;
-pub mod cron;
-pub mod error;
-pub mod feedback;
-pub mod memory;
+mod config;
+mod cron;
+mod error;
+mod feedback;
+mod json_shape;
+mod memory;
 mod output;
-pub mod provider;
-pub mod rules;
-pub mod tools;
+mod provider;
+mod rules;
+#[cfg(test)]
+mod test_support;
+mod tools;
 mod truncate;
+mod turn;
 
 pub use error::{Error, Result};
 

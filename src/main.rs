@@ -5,8 +5,10 @@
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     if let Err(error) = nanopybot::run(args) {
-        if !matches!(error, nanopybot::Error::BrokenPipe) {
-            eprintln!("error: {error}");
+        match (&error, error.hint()) {
+            (nanopybot::Error::BrokenPipe, _) => {}
+            (_, Some(hint)) => eprintln!("error: {error} ({hint})"),
+            (_, None) => eprintln!("error: {error}"),
         }
         std::process::exit(error.exit_code());
     }

@@ -12,8 +12,7 @@ use crate::error::{Error, Result};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -147,36 +146,37 @@ impl Memory {
     }
 
     /// The file this store lives in.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The value of `key`, unless it is absent or expired at `now` (Unix seconds).
-    pub fn get(&self, key: &str, now: u64) -> Result<Option<Value>> {
+    pub fn get(&self, key: &str, now: i64) -> Result<Option<Value>> {
         self.inspect(now, |entries| entries.get(key))
     }
 
     /// All live keys at `now`, sorted.
-    pub fn keys(&self, now: u64) -> Result<Vec<String>> {
+    pub fn keys(&self, now: i64) -> Result<Vec<String>> {
         let text = self.load_text()?;
         Ok(self.parse(&text, now)?.entries.into_keys())
     }
 
     /// Reads several entries from one look at the file.
-    pub fn inspect<T>(&self, now: u64, look: impl FnOnce(&Entries) -> T) -> Result<T> {
+    pub fn inspect<T>(&self, now: i64, look: impl FnOnce(&Entries) -> T) -> Result<T> {
         let text = self.load_text()?;
         Ok(look(&self.parse(&text, now)?.entries))
     }
 
     /// Sets `key` to `value`, expiring `ttl` after `now` if given.
-    pub fn set(&self, key: &str, value: Value, ttl: Option<Duration>, now: u64) -> Result<()> {
+    pub fn set(&self, key: &str, value: Value, ttl: Option<Duration>, now: i64) -> Result<()> {
         check_key(key)?;
         self.update(now, |contents| {
             contents.entries.insert(key, &value);
             match ttl {
                 Some(ttl) => contents.expires.insert(
                     key.to_string(),
-                    Value::from(now.saturating_add(ttl.as_secs())),
+                    Value::from(now.saturating_add(ttl.as_secs() as i64)),
                 ),
                 None => contents.expires.remove(key),
             };
@@ -185,7 +185,7 @@ impl Memory {
     }
 
     /// Removes `key`; returns whether it was there.
-    pub fn delete(&self, key: &str, now: u64) -> Result<bool> {
+    pub fn delete(&self, key: &str, now: i64) -> Result<bool> {
         check_key(key)?;
         self.update(now, |contents| {
             contents.expires.remove(key);
@@ -194,7 +194,7 @@ impl Memory {
     }
 
     /// A locked read-modify-write of the user entries (expiry times kept as they are).
-    pub fn modify<T>(&self, now: u64, change: impl FnOnce(&mut Entries) -> Result<T>) -> Result<T> {
+    pub fn modify<T>(&self, now: i64, change: impl FnOnce(&mut Entries) -> Result<T>) -> Result<T> {
         self.update(now, |contents| {
             let result = change(&mut contents.entries)?;
             let entries = &contents.entries;
@@ -205,7 +205,7 @@ impl Memory {
 
     /// Parses `text` (read without the lock: writers replace the file by rename, so a reader
     /// always sees a whole file, old or new) and hides what has expired at `now`.
-    fn parse<'a>(&self, text: &'a str, now: u64) -> Result<Contents<'a>> {
+    fn parse<'a>(&self, text: &'a str, now: i64) -> Result<Contents<'a>> {
         let mut contents = Contents::parse(text).map_err(|detail| Error::MemoryCorrupt {
             path: self.path.clone(),
             detail,
@@ -215,7 +215,7 @@ impl Memory {
     }
 
     /// The locked read-modify-write every change goes through (SPEC §4).
-    fn update<T>(&self, now: u64, change: impl FnOnce(&mut Contents) -> Result<T>) -> Result<T> {
+    fn update<T>(&self, now: i64, change: impl FnOnce(&mut Contents) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
         atomic_file::remove_stale_temps(&self.path);
         let text = self.load_text()?;
@@ -228,13 +228,7 @@ impl Memory {
     }
 
     fn lock(&self) -> Result<File> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(atomic_file::PRIVATE_FILE_MODE)
-            .open(&self.lock_path)
+        let file = atomic_file::open_private(&self.lock_path)
             .map_err(Error::file("open the lock file", &self.lock_path))?;
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
@@ -296,11 +290,11 @@ impl<'a> Contents<'a> {
         Ok(Contents { entries, expires })
     }
 
-    fn purge_expired(&mut self, now: u64) {
+    fn purge_expired(&mut self, now: i64) {
         let expired: Vec<String> = self
             .expires
             .iter()
-            .filter(|(_, at)| at.as_u64().is_none_or(|at| at <= now))
+            .filter(|(_, at)| at.as_i64().is_none_or(|at| at <= now))
             .map(|(key, _)| key.clone())
             .collect();
         for key in expired {
@@ -391,10 +385,7 @@ mod tests {
     use serde_json::json;
 
     fn store(name: &str) -> Memory {
-        let dir = std::env::temp_dir().join(format!("nanopy-mem-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Memory::open(&dir.join("memory.json"))
+        Memory::open(&crate::test_support::scratch_dir(name).join("memory.json"))
     }
 
     #[test]
@@ -477,7 +468,7 @@ mod tests {
         #[test]
         fn any_memory_file_loads_or_is_refused_without_panicking(
             text in r#"(\PC{0,40}|\{("[a-z_.]{0,12}": ?("[a-z]*"|[0-9]{1,22}|\{"expires": ?\{("[a-z]": ?(-?[0-9]{1,22}|"x"|null),?)*\}\}|null|\[\]),? ?){0,5}\})"#,
-            now in 0u64..u64::MAX,
+            now in 0i64..i64::MAX,
         ) {
             if let Ok(mut contents) = Contents::parse(&text) {
                 contents.purge_expired(now);

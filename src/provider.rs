@@ -19,10 +19,24 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 /// Statuses worth another try: the server is busy, restarting or rate limiting.
 const RETRYABLE_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
+/// Who a message is from, as the API names it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The configured prompt and the learned rules.
+    System,
+    /// What the user (or a job) asks.
+    User,
+    /// The model's answers and tool calls.
+    Assistant,
+    /// The result of a tool call.
+    Tool,
+}
+
 /// One message of the conversation, as the API takes it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Message {
-    pub role: &'static str,
+    pub role: Role,
     /// Always a string, never null: several self-hosted servers reject a null content even on
     /// an assistant message that carries tool calls, and OpenAI accepts an empty string.
     pub content: String,
@@ -34,7 +48,7 @@ pub struct Message {
 
 impl Message {
     /// A message with a role and text.
-    pub fn new(role: &'static str, content: impl Into<String>) -> Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Message {
         Message {
             role,
             content: content.into(),
@@ -47,7 +61,7 @@ impl Message {
     pub fn tool_result(id: &str, content: impl Into<String>) -> Message {
         Message {
             tool_call_id: Some(id.to_string()),
-            ..Message::new("tool", content)
+            ..Message::new(Role::Tool, content)
         }
     }
 }
@@ -88,6 +102,15 @@ pub struct ChatReply {
     pub usage: Option<Value>,
 }
 
+/// A model that answers chat requests: what the turn's tool-call loop talks to. The
+/// OpenAI-compatible [`Provider`] is one; a fallback chain of providers, or a scripted fake in
+/// tests, is another.
+pub trait Chat {
+    /// One answer to `request`. With `request.stream`, `on_text` gets each piece of text as
+    /// it arrives; otherwise it is not called.
+    fn send(&self, request: &ChatRequest, on_text: &mut dyn FnMut(&str)) -> Result<ChatReply>;
+}
+
 /// A client for one endpoint.
 pub struct Provider {
     agent: ureq::Agent,
@@ -95,6 +118,16 @@ pub struct Provider {
     api_key: String,
     timeout: Duration,
     max_retries: u32,
+}
+
+impl Chat for Provider {
+    fn send(&self, request: &ChatRequest, on_text: &mut dyn FnMut(&str)) -> Result<ChatReply> {
+        if request.stream {
+            self.stream(request, on_text)
+        } else {
+            self.complete(request)
+        }
+    }
 }
 
 /// How one attempt ended, for the retry decision.
@@ -143,7 +176,7 @@ impl Provider {
     }
 
     /// One completion. `timeout_secs` bounds the whole call, retries included.
-    pub fn complete(&self, request: &ChatRequest) -> Result<ChatReply> {
+    fn complete(&self, request: &ChatRequest) -> Result<ChatReply> {
         let body = serde_json::to_vec(request).expect("requests always serialise");
         let deadline = Instant::now() + self.timeout;
         let mut response = self.send_with_retries(&body, deadline, None)?;
@@ -159,11 +192,7 @@ impl Provider {
     /// A streamed completion: `on_text` gets each piece of content as it arrives. Each read
     /// waits at most `timeout_secs`, so a stream may run longer than one timeout in total but
     /// never stalls for longer.
-    pub fn stream(
-        &self,
-        request: &ChatRequest,
-        on_text: &mut dyn FnMut(&str),
-    ) -> Result<ChatReply> {
+    fn stream(&self, request: &ChatRequest, on_text: &mut dyn FnMut(&str)) -> Result<ChatReply> {
         let body = serde_json::to_vec(request).expect("requests always serialise");
         let deadline = Instant::now() + self.timeout;
         let response = self.send_with_retries(&body, deadline, Some(self.timeout))?;
@@ -438,6 +467,14 @@ impl Provider {
     }
 }
 
+/// A tool call while its pieces stream in.
+#[derive(Default)]
+struct PartialCall {
+    id: String,
+    name: String,
+    arguments: String,
+}
+
 /// Builds a reply from stream chunks: content pieces appended, tool calls assembled by index
 /// (id and name arrive first, argument pieces after).
 #[derive(Default)]
@@ -445,7 +482,7 @@ struct StreamAssembly {
     /// Whether a chunk carried a finish reason: the reply is complete even without `[DONE]`.
     finished: bool,
     content: String,
-    calls: Vec<(String, String, String)>,
+    calls: Vec<PartialCall>,
     model: Option<String>,
     usage: Option<Value>,
 }
@@ -478,17 +515,17 @@ impl StreamAssembly {
                 }
                 let slot = &mut self.calls[index];
                 if let Some(id) = call.get("id").and_then(Value::as_str) {
-                    slot.0 = id.to_string();
+                    slot.id = id.to_string();
                 }
                 let function = call.get("function");
                 if let Some(name) = function.and_then(|f| f.get("name")).and_then(Value::as_str) {
-                    slot.1.push_str(name);
+                    slot.name.push_str(name);
                 }
                 if let Some(args) = function.and_then(|f| f.get("arguments")) {
                     match args {
-                        Value::String(piece) => slot.2.push_str(piece),
+                        Value::String(piece) => slot.arguments.push_str(piece),
                         Value::Null => {}
-                        other => slot.2.push_str(&other.to_string()),
+                        other => slot.arguments.push_str(&other.to_string()),
                     }
                 }
             }
@@ -503,20 +540,20 @@ impl StreamAssembly {
             .calls
             .into_iter()
             .enumerate()
-            .filter(|(_, (_, name, _))| !name.is_empty())
-            .map(|(n, (id, name, arguments))| ToolCall {
-                id: if id.is_empty() {
+            .filter(|(_, call)| !call.name.is_empty())
+            .map(|(n, call)| ToolCall {
+                id: if call.id.is_empty() {
                     format!("call_{n}")
                 } else {
-                    id
+                    call.id
                 },
                 kind: "function",
                 function: FunctionCall {
-                    name,
-                    arguments: if arguments.trim().is_empty() {
+                    name: call.name,
+                    arguments: if call.arguments.trim().is_empty() {
                         "{}".into()
                     } else {
-                        arguments
+                        call.arguments
                     },
                 },
             })

@@ -16,7 +16,7 @@ pub const HISTORY_KEY: &str = "rules.history";
 pub const MAX_RULES: usize = 20;
 
 /// The rules in force, oldest first.
-pub fn list(memory: &Memory, now: u64) -> Result<Vec<String>> {
+pub fn list(memory: &Memory, now: i64) -> Result<Vec<String>> {
     memory.inspect(now, |entries| {
         from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY))
     })
@@ -25,7 +25,7 @@ pub fn list(memory: &Memory, now: u64) -> Result<Vec<String>> {
 /// Records a newly learned rule and returns the rules now in force, oldest first. Saying a rule
 /// again moves it to the newest place instead of storing it twice (compared
 /// case-insensitively), so it wins over rules said since.
-pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<Vec<String>> {
+pub fn learn(memory: &Memory, rule: &str, now: i64) -> Result<Vec<String>> {
     memory.modify(now, |entries| {
         let mut rules = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY));
         rules.retain(|old| !same_rule(old, rule));
@@ -39,7 +39,7 @@ pub fn learn(memory: &Memory, rule: &str, now: u64) -> Result<Vec<String>> {
 }
 
 /// Forgets every learned rule; returns how many there were.
-pub fn clear(memory: &Memory, now: u64) -> Result<usize> {
+pub fn clear(memory: &Memory, now: i64) -> Result<usize> {
     memory.modify(now, |entries: &mut Entries| {
         let count = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY)).len();
         entries.remove(HISTORY_KEY);
@@ -92,10 +92,7 @@ mod tests {
     use super::*;
 
     fn memory(name: &str) -> Memory {
-        let dir = std::env::temp_dir().join(format!("nanopy-rules-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Memory::open(&dir.join("memory.json"))
+        Memory::open(&crate::test_support::scratch_dir(name).join("memory.json"))
     }
 
     #[test]

@@ -8,7 +8,6 @@ pub mod store;
 use crate::error::Result;
 use jiff::Timestamp;
 use schedule::{Schedule, format_in, load_zone};
-use serde_json::{Value, json};
 use store::{Job, NewJob, Store};
 
 /// The grace period of a job when none is given.
@@ -59,17 +58,4 @@ pub fn time_in_zone(seconds: Option<i64>, tz: &str) -> Option<String> {
     let instant = Timestamp::from_second(seconds?).ok()?;
     let zone = load_zone(tz).unwrap_or(jiff::tz::TimeZone::UTC);
     Some(format_in(instant, &zone))
-}
-
-/// A job as the JSON object of `cron-list --json` and the `cron_list` tool.
-pub fn job_json(job: &Job) -> Value {
-    json!({
-        "name": job.name,
-        "message": job.message,
-        "cron": job.cron,
-        "tz": job.tz,
-        "enabled": job.enabled,
-        "next_fire": time_in_zone(job.next_fire, &job.tz),
-        "last_status": job.last_status,
-    })
 }

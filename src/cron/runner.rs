@@ -1,26 +1,39 @@
 //! Running jobs: the `cron-run` loop, `--once`, and `cron-fire`. The only scheduler code that
-//! reads the wall clock; the decisions it takes are pure functions of "now".
+//! reads the wall clock; the decisions it takes are pure functions of "now". What a job does
+//! is handed in as [`Work`]: the scheduler knows nothing of agents or providers.
 
 use super::owner;
-use super::schedule::Schedule;
-use super::store::{Job, Store};
-use crate::agent::{self, TurnOptions};
-use crate::config::Config;
+use super::schedule::next_fire_after;
+use super::store::{Job, RunStatus, Store};
+use crate::atomic_file;
+use crate::clock::unix_seconds;
 use crate::error::{Error, Result};
-use crate::tools::Caller;
-use jiff::Timestamp;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::flag as signal_flag;
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// What running a job means, supplied by the caller: the job's reply, or why it failed.
+pub trait Work: Send + Sync {
+    /// Runs `job` once.
+    fn run(&self, job: &Job) -> std::result::Result<String, String>;
+}
+
+impl<F> Work for F
+where
+    F: Fn(&Job) -> std::result::Result<String, String> + Send + Sync,
+{
+    fn run(&self, job: &Job) -> std::result::Result<String, String> {
+        self(job)
+    }
+}
 
 /// The longest the loop sleeps before looking at the store again: other processes' changes
 /// are noticed within this.
@@ -58,18 +71,10 @@ pub fn plan_fire(scheduled: i64, grace_secs: i64, now: i64, still_running: bool)
     }
 }
 
-/// The next fire of `job` strictly after `now`; missed fires in between coalesce. An error
-/// means the stored schedule no longer loads (its zone vanished from the system, say).
-pub fn next_fire_after(job: &Job, now: i64) -> Result<Option<i64>> {
-    let now = Timestamp::from_second(now)
-        .map_err(|error| Error::Failed(format!("invalid time {now}: {error}")))?;
-    let schedule = Schedule::parse(&job.cron, &job.tz, now)?;
-    Ok(schedule.next_after(now).map(|next| next.as_second()))
-}
-
 /// The scheduler state shared by the loop and its workers.
 struct Scheduler {
-    config: Config,
+    store_path: PathBuf,
+    work: Arc<dyn Work>,
     store: Store,
     running: Arc<Mutex<HashSet<String>>>,
     /// Each started run's id and the thread running it.
@@ -78,8 +83,8 @@ struct Scheduler {
 
 /// `cron-run`: fires jobs until SIGINT or SIGTERM, then lets running jobs finish (bounded by
 /// [`SHUTDOWN_WAIT`]; a second signal exits at once). A second daemon on the store is refused.
-pub fn run_daemon(config: &Config) -> Result<()> {
-    let _lock = DaemonLock::acquire(&config.scheduler_db_path)?;
+pub fn run_daemon(store_path: &Path, work: Arc<dyn Work>) -> Result<()> {
+    let _lock = DaemonLock::acquire(store_path)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
         // Registered first, so it sees the flag as it was: set only by an earlier signal.
@@ -87,7 +92,7 @@ pub fn run_daemon(config: &Config) -> Result<()> {
             .and_then(|_| signal_flag::register(signal, Arc::clone(&stop)))
             .map_err(|error| Error::Failed(format!("cannot handle signals: {error}")))?;
     }
-    let mut scheduler = Scheduler::open(config)?;
+    let mut scheduler = Scheduler::open(store_path, work)?;
     let mut watch = Watch {
         seen_version: None,
         earliest: None,
@@ -126,34 +131,26 @@ struct Watch {
 
 /// `cron-run --once`: fires what is due now, waits for those runs, and says whether all
 /// of them succeeded.
-pub fn run_once(config: &Config) -> Result<bool> {
-    let mut scheduler = Scheduler::open(config)?;
+pub fn run_once(store_path: &Path, work: Arc<dyn Work>) -> Result<bool> {
+    let mut scheduler = Scheduler::open(store_path, work)?;
     scheduler.fire_due(unix_seconds(SystemTime::now()))?;
-    // Join every worker, even after a failure: each must finish and record its run.
-    let mut all_ok = true;
-    for (_, worker) in scheduler.workers.drain(..) {
-        all_ok &= worker.join().unwrap_or(false);
-    }
-    Ok(all_ok)
+    Ok(scheduler.join_all())
 }
 
 /// `cron-fire NAME`: runs one job now, in the foreground, recorded in its history; says
 /// whether the run succeeded.
-pub fn fire_now(config: &Config, name: &str) -> Result<bool> {
-    let mut store = Store::open(&config.scheduler_db_path)?;
-    let job = store.job(name)?.ok_or_else(|| unknown_job(name))?;
+pub fn fire_now(store_path: &Path, name: &str, work: &dyn Work) -> Result<bool> {
+    let mut store = Store::open(store_path)?;
+    let job = store
+        .job(name)?
+        .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
     let run = store.start_manual_run(&job.name, unix_seconds(SystemTime::now()))?;
-    Ok(execute(config, &mut store, &job, run, None))
-}
-
-/// The error for a job name that is not in the store.
-pub fn unknown_job(name: &str) -> Error {
-    Error::Input(format!("no job named `{name}` (see `nanopy cron-list`)"))
+    Ok(execute(work, &mut store, &job, run, None))
 }
 
 impl Scheduler {
-    fn open(config: &Config) -> Result<Scheduler> {
-        let mut store = Store::open(&config.scheduler_db_path)?;
+    fn open(store_path: &Path, work: Arc<dyn Work>) -> Result<Scheduler> {
+        let mut store = Store::open(store_path)?;
         let interrupted =
             store.mark_interrupted(&owner::is_alive, unix_seconds(SystemTime::now()))?;
         if interrupted > 0 {
@@ -162,7 +159,8 @@ impl Scheduler {
             );
         }
         let mut scheduler = Scheduler {
-            config: config.clone(),
+            store_path: store_path.to_path_buf(),
+            work,
             store,
             running: Arc::default(),
             workers: Vec::new(),
@@ -183,7 +181,7 @@ impl Scheduler {
             let (true, Some(stored)) = (job.enabled, job.next_fire) else {
                 continue;
             };
-            if let Ok(Some(expected)) = next_fire_after(&job, now)
+            if let Ok(Some(expected)) = next_fire_after(&job.cron, &job.tz, now)
                 && stored > expected
             {
                 self.store.reschedule(&job, Some(expected), now)?;
@@ -219,7 +217,7 @@ impl Scheduler {
             let Some(scheduled) = job.next_fire else {
                 continue;
             };
-            let next = match next_fire_after(&job, now) {
+            let next = match next_fire_after(&job.cron, &job.tz, now) {
                 Ok(next) => next,
                 Err(error) => {
                     self.park_broken_job(&job, &error.to_string(), now)?;
@@ -235,29 +233,29 @@ impl Scheduler {
                 || self.store.is_running(&job.name, &owner::is_alive)?;
             match plan_fire(scheduled, job.grace_secs, now, still_running) {
                 FirePlan::Run => {
-                    if let Some(run) = self.store.claim(&job, next, "running", now)? {
+                    if let Some(run) = self.store.claim(&job, next, RunStatus::Running, now)? {
                         self.start_worker(job, run);
                     }
                 }
                 FirePlan::Missed => {
-                    if let Some(run) = self.store.claim(&job, next, "missed", now)? {
+                    if let Some(run) = self.store.claim(&job, next, RunStatus::Missed, now)? {
                         let note = format!(
                             "missed by {}s, more than the grace of {}s",
                             now - scheduled,
                             job.grace_secs
                         );
                         self.store
-                            .finish_run(run, "missed", None, Some(&note), now)?;
-                        log_line(&job, scheduled, "missed", Duration::ZERO, &note);
+                            .finish_run(run, RunStatus::Missed, None, Some(&note), now)?;
+                        log_line(&job, scheduled, RunStatus::Missed, Duration::ZERO, &note);
                     }
                 }
                 FirePlan::Skipped => {
-                    if let Some(run) = self.store.claim(&job, next, "skipped", now)? {
+                    if let Some(run) = self.store.claim(&job, next, RunStatus::Skipped, now)? {
                         let note = "the previous run was still going";
                         self.store
-                            .finish_run(run, "skipped", None, Some(note), now)?;
+                            .finish_run(run, RunStatus::Skipped, None, Some(note), now)?;
                         eprintln!("warning: job `{}`: fire skipped, {note}", job.name);
-                        log_line(&job, scheduled, "skipped", Duration::ZERO, note);
+                        log_line(&job, scheduled, RunStatus::Skipped, Duration::ZERO, note);
                     }
                 }
             }
@@ -268,19 +266,20 @@ impl Scheduler {
     /// A job whose schedule no longer loads is taken off the schedule, with a failed run
     /// saying why, instead of being retried (and warned about) every second.
     fn park_broken_job(&mut self, job: &Job, error: &str, now: i64) -> Result<()> {
-        if let Some(run) = self.store.claim(job, None, "failed", now)? {
+        if let Some(run) = self.store.claim(job, None, RunStatus::Failed, now)? {
             let note = format!(
                 "cannot compute the next fire: {error}; fix it with `nanopy cron-add --replace`"
             );
             self.store
-                .finish_run(run, "failed", None, Some(&note), now)?;
+                .finish_run(run, RunStatus::Failed, None, Some(&note), now)?;
             eprintln!("warning: job `{}`: {note}", job.name);
         }
         Ok(())
     }
 
     fn start_worker(&mut self, job: Job, run: i64) {
-        let config = self.config.clone();
+        let store_path = self.store_path.clone();
+        let work = Arc::clone(&self.work);
         let running = Arc::clone(&self.running);
         running
             .lock()
@@ -289,8 +288,8 @@ impl Scheduler {
         self.workers.push((
             run,
             thread::spawn(move || {
-                let ok = match Store::open(&config.scheduler_db_path) {
-                    Ok(mut store) => execute(&config, &mut store, &job, run, job.next_fire),
+                let ok = match Store::open(&store_path) {
+                    Ok(mut store) => execute(work.as_ref(), &mut store, &job, run, job.next_fire),
                     Err(error) => {
                         eprintln!("error: job `{}`: {error}", job.name);
                         false
@@ -303,6 +302,16 @@ impl Scheduler {
                 ok
             }),
         ));
+    }
+
+    /// Waits for every worker, even after a failure (each must finish and record its run);
+    /// says whether all of them succeeded.
+    fn join_all(&mut self) -> bool {
+        let mut all_ok = true;
+        for (_, worker) in self.workers.drain(..) {
+            all_ok &= worker.join().unwrap_or(false);
+        }
+        all_ok
     }
 
     fn reap_finished(&mut self) {
@@ -328,55 +337,49 @@ impl Scheduler {
         for (run, _) in std::mem::take(&mut self.workers) {
             let note = "the scheduler stopped before the run finished";
             self.store
-                .finish_run(run, "interrupted", None, Some(note), now)?;
+                .finish_run(run, RunStatus::Interrupted, None, Some(note), now)?;
         }
         Ok(())
     }
 }
 
-/// Runs the job's agent turn, records the outcome, logs it and notifies.
+/// Runs the job's work, records the outcome, logs it and notifies.
 fn execute(
-    config: &Config,
+    work: &dyn Work,
     store: &mut Store,
     job: &Job,
     run: i64,
     scheduled: Option<i64>,
 ) -> bool {
     let started = Instant::now();
-    let options = TurnOptions {
-        model: None,
-        stream: false,
-        no_tools: false,
-        caller: Caller::Job,
-    };
-    let outcome = agent::run(config, &job.message, &options, &mut |_| {});
+    let outcome = work.run(job);
     let (status, output, error) = match &outcome {
-        Ok(turn) => ("ok", Some(turn.reply.as_str()), None),
-        Err(error) => ("failed", None, Some(error.to_string())),
+        Ok(reply) => (RunStatus::Ok, Some(reply.as_str()), None),
+        Err(error) => (RunStatus::Failed, None, Some(error.as_str())),
     };
     let now = unix_seconds(SystemTime::now());
-    if let Err(store_error) = store.finish_run(run, status, output, error.as_deref(), now) {
+    if let Err(store_error) = store.finish_run(run, status, output, error, now) {
         eprintln!(
             "error: job `{}`: cannot record the run: {store_error}",
             job.name
         );
     }
-    let text = output.map(str::to_string).or(error).unwrap_or_default();
+    let text = output.or(error).unwrap_or_default();
     log_line(
         job,
         scheduled.unwrap_or(now),
         status,
         started.elapsed(),
-        &text,
+        text,
     );
     if let Some(command) = &job.notify {
-        notify(command, &job.name, status, &text);
+        notify(command, &job.name, status, text);
     }
     outcome.is_ok()
 }
 
 /// One line per run (time, job, status, duration), then the reply or error.
-fn log_line(job: &Job, scheduled: i64, status: &str, took: Duration, text: &str) {
+fn log_line(job: &Job, scheduled: i64, status: RunStatus, took: Duration, text: &str) {
     let time = super::time_in_zone(Some(scheduled), &job.tz).unwrap_or_default();
     let mut entry = format!(
         "{time} job={} status={status} duration={:.2}s\n",
@@ -393,12 +396,12 @@ fn log_line(job: &Job, scheduled: i64, status: &str, took: Duration, text: &str)
 }
 
 /// Runs `sh -c command` with the reply on stdin, bounded in time.
-fn notify(command: &str, job: &str, status: &str, text: &str) {
+fn notify(command: &str, job: &str, status: RunStatus, text: &str) {
     let child = Command::new("sh")
         .arg("-c")
         .arg(command)
         .env("NANOPY_JOB", job)
-        .env("NANOPY_STATUS", status)
+        .env("NANOPY_STATUS", status.as_str())
         .stdin(Stdio::piped())
         .spawn();
     let mut child = match child {
@@ -411,21 +414,16 @@ fn notify(command: &str, job: &str, status: &str, text: &str) {
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(text.as_bytes());
     }
-    let deadline = Instant::now() + NOTIFY_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return,
-            Ok(Some(status)) => {
-                eprintln!("warning: job `{job}`: the notify command exited with {status}");
-                return;
-            }
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                eprintln!("warning: job `{job}`: the notify command took too long and was stopped");
-                return;
-            }
+    match crate::child::wait_with_timeout(&mut child, NOTIFY_TIMEOUT) {
+        Ok(Some(status)) if status.success() => {}
+        Ok(Some(status)) => {
+            eprintln!("warning: job `{job}`: the notify command exited with {status}");
+        }
+        Ok(None) => {
+            eprintln!("warning: job `{job}`: the notify command took too long and was stopped");
+        }
+        Err(error) => {
+            eprintln!("warning: job `{job}`: cannot wait for the notify command: {error}");
         }
     }
 }
@@ -440,12 +438,6 @@ fn sleep_until(earliest: Option<i64>, now: SystemTime) -> Duration {
     fire.duration_since(now).unwrap_or(Duration::ZERO).min(POLL)
 }
 
-fn unix_seconds(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// The lock that keeps a second daemon off a store: an exclusive lock on a file beside it,
 /// holding the pid of the daemon that has it.
 struct DaemonLock {
@@ -457,13 +449,7 @@ impl DaemonLock {
         let mut name = store.file_name().unwrap_or_default().to_os_string();
         name.push(".daemon.lock");
         let path: PathBuf = store.with_file_name(name);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(crate::atomic_file::PRIVATE_FILE_MODE)
-            .open(&path)
+        let mut file = atomic_file::open_private(&path)
             .map_err(Error::file("open the scheduler lock", &path))?;
         match file.try_lock() {
             Ok(()) => {}
@@ -493,6 +479,44 @@ impl DaemonLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cron::store::NewJob;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A minute boundary long ago, so every test fire is "due".
+    const FIRE: i64 = 1_700_000_040;
+
+    fn store_with_job(name: &str, grace_secs: i64) -> PathBuf {
+        let path = crate::test_support::scratch_dir(name).join("jobs.sqlite");
+        let job = NewJob {
+            name: "job".into(),
+            message: "say hi".into(),
+            cron: "* * * * *".into(),
+            tz: "UTC".into(),
+            grace_secs,
+            notify: None,
+        };
+        Store::open(&path)
+            .unwrap()
+            .add(&job, FIRE, false, 0)
+            .unwrap();
+        path
+    }
+
+    fn counting(
+        calls: &Arc<AtomicUsize>,
+        reply: std::result::Result<&'static str, &'static str>,
+    ) -> Arc<dyn Work> {
+        let calls = Arc::clone(calls);
+        Arc::new(move |_: &Job| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            reply.map(str::to_string).map_err(str::to_string)
+        })
+    }
+
+    fn statuses(path: &Path) -> Vec<RunStatus> {
+        let runs = Store::open(path).unwrap().runs(Some("job"), 100).unwrap();
+        runs.iter().rev().map(|run| run.status).collect()
+    }
 
     #[test]
     fn fire_within_grace_runs_and_later_one_is_missed() {
@@ -507,22 +531,82 @@ mod tests {
     }
 
     #[test]
-    fn missed_fires_coalesce_into_the_next_future_one() {
-        let job = Job {
-            id: 1,
-            name: "a".into(),
-            message: "m".into(),
-            cron: "*/5 * * * *".into(),
-            tz: "UTC".into(),
-            enabled: true,
-            grace_secs: 600,
-            notify: None,
-            next_fire: Some(0),
-            last_status: None,
-        };
-        // Down for an hour: the next fire is the first one after now, not the first missed.
-        let now = 3600 * 24 + 17;
-        assert_eq!(next_fire_after(&job, now).unwrap(), Some(3600 * 24 + 300));
+    fn a_due_fire_runs_the_work_once_even_with_two_schedulers() {
+        let path = store_with_job("runner-once", 600);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let work = counting(&calls, Ok("hi"));
+        let mut first = Scheduler::open(&path, Arc::clone(&work)).unwrap();
+        let mut second = Scheduler::open(&path, work).unwrap();
+        first.fire_due(FIRE + 5).unwrap();
+        second.fire_due(FIRE + 5).unwrap();
+        assert!(first.join_all() && second.join_all());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(statuses(&path), [RunStatus::Ok]);
+        let job = Store::open(&path).unwrap().job("job").unwrap().unwrap();
+        assert_eq!(job.next_fire, Some(FIRE + 60));
+        assert_eq!(job.last_status, Some(RunStatus::Ok));
+    }
+
+    #[test]
+    fn a_fire_older_than_the_grace_is_missed_without_running() {
+        let path = store_with_job("runner-missed", 30);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut scheduler = Scheduler::open(&path, counting(&calls, Ok("hi"))).unwrap();
+        scheduler.fire_due(FIRE + 31).unwrap();
+        assert!(scheduler.join_all());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert_eq!(statuses(&path), [RunStatus::Missed]);
+    }
+
+    #[test]
+    fn failing_work_is_a_failed_run_and_the_schedule_goes_on() {
+        let path = store_with_job("runner-failed", 600);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut scheduler = Scheduler::open(&path, counting(&calls, Err("boom"))).unwrap();
+        scheduler.fire_due(FIRE).unwrap();
+        assert!(!scheduler.join_all());
+        let store = Store::open(&path).unwrap();
+        let run = &store.runs(Some("job"), 1).unwrap()[0];
+        assert_eq!(run.status, RunStatus::Failed);
+        assert_eq!(run.error.as_deref(), Some("boom"));
+        assert_eq!(
+            store.job("job").unwrap().unwrap().next_fire,
+            Some(FIRE + 60)
+        );
+    }
+
+    /// Work that blocks until `release` is set, so a run can be kept going.
+    fn gated(release: &Arc<AtomicBool>) -> Arc<dyn Work> {
+        let release = Arc::clone(release);
+        Arc::new(move |_: &Job| {
+            while !release.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Ok("done".to_string())
+        })
+    }
+
+    #[test]
+    fn a_fire_while_the_previous_run_goes_is_skipped() {
+        let path = store_with_job("runner-skipped", 600);
+        let release = Arc::new(AtomicBool::new(false));
+        let mut scheduler = Scheduler::open(&path, gated(&release)).unwrap();
+        scheduler.fire_due(FIRE).unwrap();
+        scheduler.fire_due(FIRE + 60).unwrap();
+        release.store(true, Ordering::SeqCst);
+        assert!(scheduler.join_all());
+        assert_eq!(statuses(&path), [RunStatus::Ok, RunStatus::Skipped]);
+    }
+
+    #[test]
+    fn a_run_still_going_at_shutdown_is_interrupted() {
+        let path = store_with_job("runner-shutdown", 600);
+        let release = Arc::new(AtomicBool::new(false));
+        let mut scheduler = Scheduler::open(&path, gated(&release)).unwrap();
+        scheduler.fire_due(FIRE).unwrap();
+        scheduler.shut_down(Duration::from_millis(100)).unwrap();
+        // In a daemon the process ends here; this test's worker stays blocked until then.
+        assert_eq!(statuses(&path), [RunStatus::Interrupted]);
     }
 
     #[test]

@@ -56,6 +56,16 @@ impl Schedule {
     }
 }
 
+/// The next fire of `expression` in `zone` strictly after `now` (Unix seconds); fires missed
+/// in between coalesce into it. An error means the schedule no longer loads (its zone vanished
+/// from the system, say).
+pub fn next_fire_after(expression: &str, zone: &str, now: i64) -> Result<Option<i64>> {
+    let now = Timestamp::from_second(now)
+        .map_err(|error| Error::Failed(format!("invalid time {now}: {error}")))?;
+    let schedule = Schedule::parse(expression, zone, now)?;
+    Ok(schedule.next_after(now).map(|next| next.as_second()))
+}
+
 /// Loads an IANA zone from the system database, with an error that says what to do.
 pub fn load_zone(name: &str) -> Result<TimeZone> {
     TimeZone::get(name).map_err(|_| {
@@ -183,6 +193,16 @@ mod tests {
         Schedule::parse(expression, "UTC", at("2026-01-01T00:00:00Z"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn missed_fires_coalesce_into_the_next_future_one() {
+        // Down for a day: the next fire is the first one after now, not the first missed.
+        let now = 3600 * 24 + 17;
+        assert_eq!(
+            next_fire_after("*/5 * * * *", "UTC", now).unwrap(),
+            Some(3600 * 24 + 300)
+        );
     }
 
     #[test]

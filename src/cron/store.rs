@@ -3,8 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::truncate;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::os::unix::fs::OpenOptionsExt;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -51,6 +52,68 @@ CREATE TABLE meta (
 );
 ";
 
+/// How a run ended, or that it is still going. Stored as its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Claimed and started; not finished yet.
+    Running,
+    /// The job's turn answered.
+    Ok,
+    /// The job's turn failed, or its schedule could not be computed.
+    Failed,
+    /// The fire was later than the job's grace.
+    Missed,
+    /// The fire came while the job's previous run was still going.
+    Skipped,
+    /// The process running it stopped or died before it finished.
+    Interrupted,
+}
+
+impl RunStatus {
+    const ALL: [RunStatus; 6] = [
+        RunStatus::Running,
+        RunStatus::Ok,
+        RunStatus::Failed,
+        RunStatus::Missed,
+        RunStatus::Skipped,
+        RunStatus::Interrupted,
+    ];
+
+    /// The name stored, printed and given to `--notify` as `NANOPY_STATUS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Missed => "missed",
+            RunStatus::Skipped => "skipped",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ToSql for RunStatus {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for RunStatus {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        RunStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown run status `{text}`").into()))
+    }
+}
+
 /// A stored job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
@@ -63,7 +126,7 @@ pub struct Job {
     pub grace_secs: i64,
     pub notify: Option<String>,
     pub next_fire: Option<i64>,
-    pub last_status: Option<String>,
+    pub last_status: Option<RunStatus>,
 }
 
 /// A job to add.
@@ -85,7 +148,7 @@ pub struct Run {
     pub scheduled_at: Option<i64>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    pub status: String,
+    pub status: RunStatus,
     pub output: Option<String>,
     pub error: Option<String>,
 }
@@ -119,12 +182,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if !path.exists() {
             // Create the file ourselves so it is private from the first byte.
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(crate::atomic_file::PRIVATE_FILE_MODE)
-                .open(path)
+            crate::atomic_file::open_private(path)
                 .map_err(Error::file("create the job store", path))?;
         }
         let conn = Connection::open(path).map_err(Error::store(path))?;
@@ -133,11 +191,15 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.prepare().map_err(|error| match error {
-            Error::Store { path, message } if message.contains("not a database") => Error::Store {
-                path,
-                message: "the file is not an SQLite database; move it away to start a new store"
-                    .into(),
-            },
+            Error::Store { path, source }
+                if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) =>
+            {
+                Error::StoreRefused {
+                    path,
+                    reason: "the file is not an SQLite database; move it away to start a new store"
+                        .into(),
+                }
+            }
             other => other,
         })?;
         Ok(store)
@@ -173,18 +235,18 @@ impl Store {
             .map_err(Error::store(&path))?
             > 0;
         if apscheduler {
-            return Err(Error::Store {
+            return Err(Error::StoreRefused {
                 path,
-                message: "this is the Python tool's APScheduler job store, which nanopy cannot \
+                reason: "this is the Python tool's APScheduler job store, which nanopy cannot \
                           read; point `scheduler_db_path` at a new file and re-add the jobs with \
                           `nanopy cron-add`"
                     .into(),
             });
         }
         if version > SCHEMA_VERSION {
-            return Err(Error::Store {
+            return Err(Error::StoreRefused {
                 path,
-                message: format!(
+                reason: format!(
                     "schema version {version} is newer than this nanopy understands \
                      ({SCHEMA_VERSION}); upgrade nanopy"
                 ),
@@ -199,6 +261,7 @@ impl Store {
     }
 
     /// The file behind the store.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -320,7 +383,7 @@ impl Store {
         &mut self,
         job: &Job,
         new_next_fire: Option<i64>,
-        status: &str,
+        status: RunStatus,
         now: i64,
     ) -> Result<Option<i64>> {
         let path = self.path.clone();
@@ -346,14 +409,14 @@ impl Store {
 
     /// Records a run that is not a scheduled fire (`cron-fire`), started now.
     pub fn start_manual_run(&mut self, job: &str, now: i64) -> Result<i64> {
-        insert_run(&self.conn, job, None, "running", now).map_err(Error::store(&self.path))
+        insert_run(&self.conn, job, None, RunStatus::Running, now).map_err(Error::store(&self.path))
     }
 
     /// Records how a run ended, sets the job's last status and trims its history.
     pub fn finish_run(
         &mut self,
         run: i64,
-        status: &str,
+        status: RunStatus,
         output: Option<&str>,
         error: Option<&str>,
         now: i64,
@@ -379,11 +442,12 @@ impl Store {
     }
 
     /// Records a run that ends as it starts (`missed`, `skipped`), with a note.
+    #[cfg(test)]
     pub fn record_instant_run(
         &mut self,
         job: &str,
         scheduled_at: Option<i64>,
-        status: &str,
+        status: RunStatus,
         note: &str,
         now: i64,
     ) -> Result<()> {
@@ -399,10 +463,10 @@ impl Store {
         let stale: Vec<(i64, Option<String>)> = {
             let mut statement = self
                 .conn
-                .prepare("SELECT id, owner FROM runs WHERE status = 'running'")
+                .prepare("SELECT id, owner FROM runs WHERE status = ?1")
                 .map_err(Error::store(&path))?;
             statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_map([RunStatus::Running], |row| Ok((row.get(0)?, row.get(1)?)))
                 .map_err(Error::store(&path))?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(Error::store(&path))?
@@ -414,7 +478,7 @@ impl Store {
             }
             self.finish_run(
                 run,
-                "interrupted",
+                RunStatus::Interrupted,
                 None,
                 Some("the scheduler stopped before the run finished"),
                 now,
@@ -468,10 +532,12 @@ impl Store {
     pub fn is_running(&self, job: &str, is_alive: &dyn Fn(&str) -> bool) -> Result<bool> {
         let mut statement = self
             .conn
-            .prepare_cached("SELECT owner FROM runs WHERE job = ?1 AND status = 'running'")
+            .prepare_cached("SELECT owner FROM runs WHERE job = ?1 AND status = ?2")
             .map_err(Error::store(&self.path))?;
         let owners = statement
-            .query_map([job], |row| row.get::<_, Option<String>>(0))
+            .query_map(params![job, RunStatus::Running], |row| {
+                row.get::<_, Option<String>>(0)
+            })
             .map_err(Error::store(&self.path))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(Error::store(&self.path))?;
@@ -519,7 +585,7 @@ fn insert_run(
     conn: &Connection,
     job: &str,
     scheduled_at: Option<i64>,
-    status: &str,
+    status: RunStatus,
     now: i64,
 ) -> rusqlite::Result<i64> {
     conn.execute(
@@ -536,7 +602,7 @@ fn insert_run(
     Ok(run)
 }
 
-fn set_last_status(conn: &Connection, run: i64, status: &str) -> rusqlite::Result<usize> {
+fn set_last_status(conn: &Connection, run: i64, status: RunStatus) -> rusqlite::Result<usize> {
     conn.execute(
         "UPDATE jobs SET last_status = ?2 WHERE name = (SELECT job FROM runs WHERE id = ?1)",
         params![run, status],
@@ -548,10 +614,7 @@ mod tests {
     use super::*;
 
     fn store(name: &str) -> Store {
-        let dir = std::env::temp_dir().join(format!("nanopy-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Store::open(&dir.join("jobs.sqlite")).unwrap()
+        Store::open(&crate::test_support::scratch_dir(name).join("jobs.sqlite")).unwrap()
     }
 
     fn new_job(name: &str) -> NewJob {
@@ -572,17 +635,33 @@ mod tests {
         let mut second = Store::open(first.path()).unwrap();
         assert!(
             first
-                .claim(&job, Some(160), "running", 100)
+                .claim(&job, Some(160), RunStatus::Running, 100)
                 .unwrap()
                 .is_some()
         );
         assert!(
             second
-                .claim(&job, Some(160), "running", 100)
+                .claim(&job, Some(160), RunStatus::Running, 100)
                 .unwrap()
                 .is_none()
         );
         assert_eq!(second.job("a").unwrap().unwrap().next_fire, Some(160));
+    }
+
+    #[test]
+    fn every_run_status_survives_the_store() {
+        let mut store = store("status");
+        store.add(&new_job("a"), 100, false, 0).unwrap();
+        for status in RunStatus::ALL {
+            store.record_instant_run("a", None, status, "n", 1).unwrap();
+            assert_eq!(store.runs(Some("a"), 1).unwrap()[0].status, status);
+        }
+        store
+            .conn
+            .execute("UPDATE runs SET status = 'exploded'", [])
+            .unwrap();
+        let error = store.runs(Some("a"), 1).unwrap_err().to_string();
+        assert!(error.contains("unknown run status `exploded`"), "{error}");
     }
 
     #[test]
@@ -608,15 +687,15 @@ mod tests {
         store.add(&new_job("a"), 100, false, 0).unwrap();
         for n in 0..(MAX_RUNS_PER_JOB + 5) {
             store
-                .record_instant_run("a", Some(n), "missed", "late", n)
+                .record_instant_run("a", Some(n), RunStatus::Missed, "late", n)
                 .unwrap();
         }
         let runs = store.runs(Some("a"), 1000).unwrap();
         assert_eq!(runs.len() as i64, MAX_RUNS_PER_JOB);
         assert_eq!(runs[0].scheduled_at, Some(MAX_RUNS_PER_JOB + 4));
         assert_eq!(
-            store.job("a").unwrap().unwrap().last_status.as_deref(),
-            Some("missed")
+            store.job("a").unwrap().unwrap().last_status,
+            Some(RunStatus::Missed)
         );
     }
 
@@ -625,11 +704,13 @@ mod tests {
         let mut store = store("output-cap");
         let job = store.add(&new_job("a"), 100, false, 0).unwrap();
         let run = store
-            .claim(&job, Some(160), "running", 100)
+            .claim(&job, Some(160), RunStatus::Running, 100)
             .unwrap()
             .unwrap();
         let long = "y".repeat(MAX_STORED_TEXT * 4);
-        store.finish_run(run, "ok", Some(&long), None, 101).unwrap();
+        store
+            .finish_run(run, RunStatus::Ok, Some(&long), None, 101)
+            .unwrap();
         let output = store.runs(Some("a"), 1).unwrap()[0].output.clone().unwrap();
         assert!(output.len() < MAX_STORED_TEXT + 100, "{}", output.len());
         assert!(output.ends_with("bytes in all]"));
@@ -640,12 +721,15 @@ mod tests {
         let mut store = store("interrupted");
         let job = store.add(&new_job("a"), 100, false, 0).unwrap();
         store
-            .claim(&job, Some(160), "running", 100)
+            .claim(&job, Some(160), RunStatus::Running, 100)
             .unwrap()
             .unwrap();
         assert_eq!(store.mark_interrupted(&|_| true, 101).unwrap(), 0);
         assert_eq!(store.mark_interrupted(&|_| false, 101).unwrap(), 1);
-        assert_eq!(store.runs(None, 10).unwrap()[0].status, "interrupted");
+        assert_eq!(
+            store.runs(None, 10).unwrap()[0].status,
+            RunStatus::Interrupted
+        );
     }
 
     #[test]
@@ -671,10 +755,7 @@ mod tests {
 
     #[test]
     fn apscheduler_store_is_refused() {
-        let dir = std::env::temp_dir().join(format!("nanopy-store-aps-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("jobs.sqlite");
+        let path = crate::test_support::scratch_dir("aps").join("jobs.sqlite");
         Connection::open(&path)
             .unwrap()
             .execute_batch(

@@ -1,10 +1,11 @@
 //! `cron_add`, `cron_list`, `cron_remove`: the model schedules jobs ("remind me every weekday
 //! at 7"). Never offered to a turn a scheduled job runs, so a job cannot breed jobs.
 
-use super::{Tool, string_arg};
+use super::{Tool, ToolError, ToolResult, string_arg};
 use crate::cron::{self, store::NewJob, store::Store};
+use crate::json_shape;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Adds a job.
 pub struct CronAdd(pub PathBuf);
@@ -13,16 +14,12 @@ pub struct CronList(pub PathBuf);
 /// Removes a job.
 pub struct CronRemove(pub PathBuf);
 
-fn open(path: &Path) -> Result<Store, String> {
-    Store::open(path).map_err(|error| error.to_string())
-}
-
 impl Tool for CronAdd {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "cron_add"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Schedule a recurring agent job: at each time matching the cron expression, the \
          message is sent to the assistant and the reply is logged."
     }
@@ -40,7 +37,7 @@ impl Tool for CronAdd {
         })
     }
 
-    fn call(&self, arguments: &Value) -> Result<String, String> {
+    fn call(&self, arguments: &Value) -> ToolResult {
         let job = NewJob {
             name: string_arg(arguments, "name")?.to_string(),
             message: string_arg(arguments, "message")?.to_string(),
@@ -52,19 +49,18 @@ impl Tool for CronAdd {
             grace_secs: cron::DEFAULT_GRACE_SECS,
             notify: None,
         };
-        let mut store = open(&self.0)?;
-        let added = cron::add(&mut store, job, false, jiff::Timestamp::now())
-            .map_err(|error| error.to_string())?;
+        let mut store = Store::open(&self.0)?;
+        let added = cron::add(&mut store, job, false, jiff::Timestamp::now())?;
         Ok(added.summary())
     }
 }
 
 impl Tool for CronList {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "cron_list"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "List the scheduled jobs with their expression, zone, next fire and last status."
     }
 
@@ -72,19 +68,19 @@ impl Tool for CronList {
         json!({"type": "object", "properties": {}})
     }
 
-    fn call(&self, _arguments: &Value) -> Result<String, String> {
-        let jobs = open(&self.0)?.jobs().map_err(|error| error.to_string())?;
-        let list: Vec<Value> = jobs.iter().map(cron::job_json).collect();
+    fn call(&self, _arguments: &Value) -> ToolResult {
+        let jobs = Store::open(&self.0)?.jobs()?;
+        let list: Vec<Value> = jobs.iter().map(json_shape::job).collect();
         Ok(Value::Array(list).to_string())
     }
 }
 
 impl Tool for CronRemove {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "cron_remove"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Remove a scheduled job by name."
     }
 
@@ -96,12 +92,27 @@ impl Tool for CronRemove {
         })
     }
 
-    fn call(&self, arguments: &Value) -> Result<String, String> {
+    fn call(&self, arguments: &Value) -> ToolResult {
         let name = string_arg(arguments, "name")?;
-        match open(&self.0)?.remove(name) {
-            Ok(true) => Ok(format!("removed job `{name}`")),
-            Ok(false) => Err(format!("no job named `{name}`")),
-            Err(error) => Err(error.to_string()),
+        if Store::open(&self.0)?.remove(name)? {
+            Ok(format!("removed job `{name}`"))
+        } else {
+            Err(ToolError(format!("no job named `{name}`")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_reach_the_model_without_a_command_line_hint() {
+        let store = crate::test_support::scratch_dir("tool-cron").join("jobs.sqlite");
+        let error = CronAdd(store)
+            .call(&json!({"name": " ", "message": "m", "cron": "* * * * *"}))
+            .unwrap_err();
+        assert!(error.0.contains("job name cannot be empty"), "{error}");
+        assert!(!error.0.contains("--help"), "{error}");
     }
 }

@@ -1,15 +1,12 @@
 //! `memory_get`, `memory_set`, `memory_keys`: the model remembers facts in the memory store.
 
-use super::{Tool, string_arg};
+use super::{Tool, ToolError, ToolResult, string_arg};
+use crate::clock::now;
 use crate::memory::{self, Memory};
+use serde_json::{Value, json};
 
 /// The prefix of the memory keys that hold learned rules (`rules.last`, `rules.history`).
 const RULES_PREFIX: &str = "rules.";
-use serde_json::{Value, json};
-
-fn now() -> u64 {
-    jiff::Timestamp::now().as_second().max(0) as u64
-}
 
 /// Reads one key.
 pub struct MemoryGet(pub Memory);
@@ -19,11 +16,11 @@ pub struct MemorySet(pub Memory);
 pub struct MemoryKeys(pub Memory);
 
 impl Tool for MemoryGet {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "memory_get"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Read a value the user or you stored earlier in long-term memory."
     }
 
@@ -35,22 +32,22 @@ impl Tool for MemoryGet {
         })
     }
 
-    fn call(&self, arguments: &Value) -> Result<String, String> {
+    fn call(&self, arguments: &Value) -> ToolResult {
         let key = string_arg(arguments, "key")?;
-        match self.0.get(key, now()).map_err(|e| e.to_string())? {
+        match self.0.get(key, now())? {
             Some(Value::String(text)) => Ok(text),
             Some(value) => Ok(value.to_string()),
-            None => Err(format!("no memory key `{key}`")),
+            None => Err(ToolError(format!("no memory key `{key}`"))),
         }
     }
 }
 
 impl Tool for MemorySet {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "memory_set"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Store a fact in long-term memory under a key, replacing any earlier value."
     }
 
@@ -66,36 +63,35 @@ impl Tool for MemorySet {
         })
     }
 
-    fn call(&self, arguments: &Value) -> Result<String, String> {
+    fn call(&self, arguments: &Value) -> ToolResult {
         let key = string_arg(arguments, "key")?;
         // The learned rules go into every system message; only the user may change them,
         // so a prompt-injected model cannot plant a standing instruction.
         if key.starts_with(RULES_PREFIX) {
-            return Err(format!(
+            return Err(ToolError(format!(
                 "keys under `{RULES_PREFIX}` hold the user's learned rules and cannot be set by a tool"
-            ));
+            )));
         }
         let value = arguments
             .get("value")
             .cloned()
             .ok_or("missing argument `value`")?;
-        let ttl = match arguments.get("ttl").and_then(Value::as_str) {
-            Some(text) => Some(memory::parse_duration(text).map_err(|e| e.to_string())?),
-            None => None,
-        };
-        self.0
-            .set(key, value, ttl, now())
-            .map_err(|e| e.to_string())?;
+        let ttl = arguments
+            .get("ttl")
+            .and_then(Value::as_str)
+            .map(memory::parse_duration)
+            .transpose()?;
+        self.0.set(key, value, ttl, now())?;
         Ok(format!("stored `{key}`"))
     }
 }
 
 impl Tool for MemoryKeys {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "memory_keys"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "List the keys stored in long-term memory."
     }
 
@@ -103,8 +99,8 @@ impl Tool for MemoryKeys {
         json!({"type": "object", "properties": {}})
     }
 
-    fn call(&self, _arguments: &Value) -> Result<String, String> {
-        let keys = self.0.keys(now()).map_err(|e| e.to_string())?;
+    fn call(&self, _arguments: &Value) -> ToolResult {
+        let keys = self.0.keys(now())?;
         Ok(serde_json::to_string(&keys).expect("strings serialise"))
     }
 }

@@ -9,20 +9,53 @@ mod time;
 use crate::config::Config;
 use crate::memory::Memory;
 use serde_json::{Value, json};
+use std::fmt;
 
 /// Tool output handed to the model is capped, so one noisy tool cannot flood the context.
 pub const MAX_RESULT_CHARS: usize = 16 * 1024;
 
+/// Why a tool call failed. Its text goes back to the model (or, for `tool:`, to the user),
+/// so it says what was wrong in words the model can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolError(pub String);
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<crate::error::Error> for ToolError {
+    fn from(error: crate::error::Error) -> ToolError {
+        ToolError(error.to_string())
+    }
+}
+
+impl From<String> for ToolError {
+    fn from(text: String) -> ToolError {
+        ToolError(text)
+    }
+}
+
+impl From<&str> for ToolError {
+    fn from(text: &str) -> ToolError {
+        ToolError(text.to_string())
+    }
+}
+
+/// What a tool call returns: its output, or why it failed.
+pub type ToolResult = Result<String, ToolError>;
+
 /// A function the model may call.
 pub trait Tool {
     /// The name the model calls it by.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     /// One sentence telling the model when to use it.
-    fn description(&self) -> &'static str;
+    fn description(&self) -> &str;
     /// The JSON Schema of its arguments (an object schema).
     fn parameters(&self) -> Value;
-    /// Runs it; the error text goes back to the model or to the user.
-    fn call(&self, arguments: &Value) -> Result<String, String>;
+    /// Runs it.
+    fn call(&self, arguments: &Value) -> ToolResult;
 }
 
 /// Who the turn is for, which decides the tools on offer.
@@ -62,6 +95,12 @@ impl Registry {
                 config.shell_timeout_secs,
             )));
         }
+        Registry { tools }
+    }
+
+    /// A registry of exactly these tools, for tests of the tool-call loop.
+    #[cfg(test)]
+    pub fn from_tools(tools: Vec<Box<dyn Tool>>) -> Registry {
         Registry { tools }
     }
 
@@ -127,11 +166,11 @@ pub fn cap(text: String) -> String {
 }
 
 /// A required string argument.
-fn string_arg<'a>(arguments: &'a Value, name: &str) -> Result<&'a str, String> {
+fn string_arg<'a>(arguments: &'a Value, name: &str) -> Result<&'a str, ToolError> {
     arguments
         .get(name)
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("missing string argument `{name}`"))
+        .ok_or_else(|| ToolError(format!("missing string argument `{name}`")))
 }
 
 #[cfg(test)]

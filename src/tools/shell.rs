@@ -1,12 +1,12 @@
 //! `shell`: runs one of the exact command lines the user allowed in the config, without a
 //! shell (no pipes, globs, variables or extra arguments), with a timeout and an output cap.
 
-use super::{MAX_RESULT_CHARS, Tool, string_arg};
+use super::{MAX_RESULT_CHARS, Tool, ToolError, ToolResult, string_arg};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs allow-listed commands.
 pub struct Shell {
@@ -25,11 +25,11 @@ impl Shell {
 }
 
 impl Tool for Shell {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "shell"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Run one of the command lines the user has allowed (listed in the `command` enum) and \
          get its output."
     }
@@ -45,7 +45,7 @@ impl Tool for Shell {
         })
     }
 
-    fn call(&self, arguments: &Value) -> Result<String, String> {
+    fn call(&self, arguments: &Value) -> ToolResult {
         let requested = string_arg(arguments, "command")?;
         // Exact match only: "df -h; rm -rf /" or "df -h /etc" is not "df -h".
         let allowed = self
@@ -53,12 +53,12 @@ impl Tool for Shell {
             .iter()
             .find(|line| line.as_str() == requested)
             .ok_or_else(|| {
-                format!(
+                ToolError(format!(
                     "`{requested}` is not an allowed command; allowed: {}",
                     self.allow.join(", ")
-                )
+                ))
             })?;
-        run(allowed, self.timeout)
+        run(allowed, self.timeout).map_err(ToolError)
     }
 }
 
@@ -75,18 +75,10 @@ fn run(line: &str, timeout: Duration) -> Result<String, String> {
         .map_err(|error| format!("cannot run `{program}`: {error}"))?;
     let stdout = capped_reader(child.stdout.take());
     let stderr = capped_reader(child.stderr.take());
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("`{line}` timed out after {}s", timeout.as_secs()));
-            }
-            Err(error) => return Err(format!("waiting for `{line}`: {error}")),
-        }
+    let status = match crate::child::wait_with_timeout(&mut child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => return Err(format!("`{line}` timed out after {}s", timeout.as_secs())),
+        Err(error) => return Err(format!("waiting for `{line}`: {error}")),
     };
     let mut output = stdout.join().unwrap_or_default();
     let errors = stderr.join().unwrap_or_default();
@@ -130,6 +122,7 @@ fn capped_reader<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandl
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn shell(allow: &[&str]) -> Shell {
         Shell::new(allow.iter().map(|s| s.to_string()).collect(), 5)
@@ -166,7 +159,7 @@ mod tests {
     fn slow_command_is_stopped_at_the_timeout() {
         let tool = Shell::new(vec!["sleep 5".into()], 1);
         let start = Instant::now();
-        let error = tool.call(&json!({"command": "sleep 5"})).unwrap_err();
+        let error = tool.call(&json!({"command": "sleep 5"})).unwrap_err().0;
         assert!(error.contains("timed out"), "{error}");
         assert!(start.elapsed() < Duration::from_secs(3));
     }

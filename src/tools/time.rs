@@ -1,17 +1,17 @@
 //! `time`: the current Unix timestamp (the Python tool's only tool).
 
-use super::Tool;
+use super::{Tool, ToolResult};
 use serde_json::{Value, json};
 
 /// Returns the current Unix time in whole seconds.
 pub struct Time;
 
 impl Tool for Time {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "time"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Get the current Unix timestamp in seconds."
     }
 
@@ -19,7 +19,7 @@ impl Tool for Time {
         json!({"type": "object", "properties": {}})
     }
 
-    fn call(&self, _arguments: &Value) -> Result<String, String> {
+    fn call(&self, _arguments: &Value) -> ToolResult {
         Ok(jiff::Timestamp::now().as_second().to_string())
     }
 }

@@ -70,6 +70,15 @@ fn unknown_flag_exits_2() {
 }
 
 #[test]
+fn usage_errors_on_the_command_line_point_to_help() {
+    Workdir::new("usage-hint")
+        .nanopy(&["memory-keys", "--bogus"])
+        .run()
+        .status(2)
+        .stderr_has("(see `nanopy --help`)");
+}
+
+#[test]
 fn missing_required_flag_exits_2_naming_it() {
     Workdir::new("missing-flag")
         .nanopy(&["cron-add", "--name", "x", "--message", "m"])

@@ -1,0 +1,215 @@
+//! The scheduler commands: `cron-add`, `cron-list`, `cron-remove`, `cron-enable`,
+//! `cron-disable`, `cron-next`, `cron-run`, `cron-fire`, `cron-history`. Here the scheduler
+//! is handed its work: an agent turn for the job's message.
+
+use super::table;
+use crate::agent::{self, TurnOptions};
+use crate::cli::JobOptions;
+use crate::config::Config;
+use crate::cron::runner::{self, Work};
+use crate::cron::schedule::{Schedule, format_in, next_fire_after, system_zone_name};
+use crate::cron::store::{Job, NewJob, Run, Store};
+use crate::cron::{self as scheduler, time_in_zone};
+use crate::error::{Error, Result};
+use crate::json_shape;
+use crate::output;
+use crate::tools::Caller;
+use jiff::Timestamp;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a job's fire does: one agent turn for its message, with no scheduling tools and no
+/// learning (SPEC §3.6).
+fn job_work(config: &Config) -> Arc<dyn Work> {
+    let config = config.clone();
+    Arc::new(move |job: &Job| {
+        let options = TurnOptions {
+            model: None,
+            stream: false,
+            no_tools: false,
+            caller: Caller::Job,
+        };
+        agent::run(&config, &job.message, &options, &mut |_| {})
+            .map(|turn| turn.reply)
+            .map_err(|error| error.to_string())
+    })
+}
+
+/// `cron-add`: validates, stores and prints the job with its first fire.
+pub fn add(config: &Config, job: JobOptions, replace: bool) -> Result<()> {
+    let job = NewJob {
+        name: job.name,
+        message: job.message,
+        cron: job.cron,
+        tz: job.tz.unwrap_or_else(system_zone_name),
+        grace_secs: job.grace.unwrap_or(scheduler::DEFAULT_GRACE_SECS),
+        notify: job.notify,
+    };
+    let mut store = Store::open(&config.scheduler_db_path)?;
+    let added = scheduler::add(&mut store, job, replace, Timestamp::now())?;
+    output::line(&added.summary())
+}
+
+/// `cron-remove NAME`.
+pub fn remove(config: &Config, name: &str) -> Result<()> {
+    let mut store = Store::open(&config.scheduler_db_path)?;
+    if !store.remove(name)? {
+        return Err(Error::UnknownJob(name.to_string()));
+    }
+    output::line(&format!("removed job `{name}`"))
+}
+
+/// `cron-enable NAME` and `cron-disable NAME`.
+pub fn enable(config: &Config, name: &str, enable: bool) -> Result<()> {
+    let mut store = Store::open(&config.scheduler_db_path)?;
+    let job = store
+        .job(name)?
+        .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
+    let now = Timestamp::now();
+    let next = if enable {
+        next_fire_after(&job.cron, &job.tz, now.as_second())?
+    } else {
+        None
+    };
+    store.set_enabled(name, next, now.as_second())?;
+    match next {
+        Some(next) => output::line(&format!(
+            "enabled job `{name}`, next fire {}",
+            time_in_zone(Some(next), &job.tz).unwrap_or_default()
+        )),
+        None => output::line(&format!("disabled job `{name}`")),
+    }
+}
+
+/// `cron-list [--json]`.
+pub fn list(config: &Config, json: bool) -> Result<()> {
+    let store = Store::open(&config.scheduler_db_path)?;
+    let jobs = store.jobs()?;
+    if json {
+        let items: Vec<Value> = jobs.iter().map(json_shape::job).collect();
+        return output::json(&Value::Array(items));
+    }
+    if jobs.is_empty() {
+        return output::line("no jobs (add one with `nanopy cron-add`)");
+    }
+    let rows: Vec<[String; 6]> = jobs.iter().map(job_row).collect();
+    table::print(
+        ["NAME", "CRON", "TZ", "ENABLED", "NEXT FIRE", "LAST STATUS"],
+        &rows,
+    )
+}
+
+fn job_row(job: &Job) -> [String; 6] {
+    [
+        job.name.clone(),
+        job.cron.clone(),
+        job.tz.clone(),
+        if job.enabled { "yes" } else { "no" }.to_string(),
+        time_in_zone(job.next_fire, &job.tz).unwrap_or_else(|| "-".into()),
+        job.last_status
+            .map_or_else(|| "-".into(), |status| status.to_string()),
+    ]
+}
+
+/// `cron-next EXPR`: a dry run of an expression.
+pub fn next(
+    expression: &str,
+    count: usize,
+    tz: Option<String>,
+    from: Option<String>,
+) -> Result<()> {
+    let zone_name = tz.unwrap_or_else(system_zone_name);
+    let from = match from {
+        Some(text) => parse_instant(&text)?,
+        None => Timestamp::now(),
+    };
+    let schedule = Schedule::parse(expression, &zone_name, from)?;
+    let mut at = from;
+    for _ in 0..count {
+        let Some(next) = schedule.next_after(at) else {
+            break;
+        };
+        output::line(&format_in(next, schedule.zone()))?;
+        at = next;
+    }
+    Ok(())
+}
+
+fn parse_instant(text: &str) -> Result<Timestamp> {
+    text.parse().map_err(|_| {
+        Error::Usage(format!(
+            "invalid time `{text}`: use RFC 3339 with an offset, like 2026-03-08T00:00:00Z"
+        ))
+    })
+}
+
+/// `cron-run [--once]`.
+pub fn run(config: &Config, once: bool) -> Result<()> {
+    let store = &config.scheduler_db_path;
+    if !once {
+        return runner::run_daemon(store, job_work(config));
+    }
+    if runner::run_once(store, job_work(config))? {
+        Ok(())
+    } else {
+        Err(Error::Failed(
+            "at least one job failed (see `nanopy cron-history`)".into(),
+        ))
+    }
+}
+
+/// `cron-fire NAME`.
+pub fn fire(config: &Config, name: &str) -> Result<()> {
+    if runner::fire_now(&config.scheduler_db_path, name, job_work(config).as_ref())? {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!("job `{name}` failed")))
+    }
+}
+
+/// `cron-history [NAME] [--limit N] [--json]`.
+pub fn history(config: &Config, name: Option<String>, limit: i64, json: bool) -> Result<()> {
+    let store = Store::open(&config.scheduler_db_path)?;
+    if let Some(name) = &name
+        && store.job(name)?.is_none()
+        && store.runs(Some(name), 1)?.is_empty()
+    {
+        return Err(Error::UnknownJob(name.clone()));
+    }
+    let zones: HashMap<String, String> = store
+        .jobs()?
+        .into_iter()
+        .map(|job| (job.name, job.tz))
+        .collect();
+    let runs = store.runs(name.as_deref(), limit.max(0))?;
+    let zone_of = |run: &Run| zones.get(&run.job).map_or("UTC", String::as_str);
+    if json {
+        let items: Vec<Value> = runs
+            .iter()
+            .map(|run| json_shape::run(run, zone_of(run)))
+            .collect();
+        return output::json(&Value::Array(items));
+    }
+    if runs.is_empty() {
+        return output::line("no runs yet");
+    }
+    let rows: Vec<[String; 6]> = runs.iter().map(|run| run_row(run, zone_of(run))).collect();
+    table::print(
+        ["JOB", "SCHEDULED", "STARTED", "TOOK", "STATUS", "OUTPUT"],
+        &rows,
+    )
+}
+
+fn run_row(run: &Run, tz: &str) -> [String; 6] {
+    let text = run.output.as_deref().or(run.error.as_deref()).unwrap_or("");
+    [
+        run.job.clone(),
+        time_in_zone(run.scheduled_at, tz).unwrap_or_else(|| "(manual)".into()),
+        time_in_zone(Some(run.started_at), tz).unwrap_or_default(),
+        run.finished_at
+            .map_or_else(|| "-".into(), |end| format!("{}s", end - run.started_at)),
+        run.status.to_string(),
+        text.lines().next().unwrap_or("").chars().take(80).collect(),
+    ]
+}

@@ -1,0 +1,61 @@
+//! `memory-get`, `memory-set`, `memory-delete`, `memory-keys`, `rules`, `rules-clear`.
+
+use crate::clock::now;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::memory::{self, Memory};
+use crate::output;
+use crate::rules as learned;
+use serde_json::Value;
+
+/// `memory-get KEY`: strings as they are, other values as JSON.
+pub fn get(config: &Config, key: &str) -> Result<()> {
+    match Memory::open(&config.memory_path).get(key, now())? {
+        Some(Value::String(text)) => output::line(&text),
+        Some(value) => output::line(&value.to_string()),
+        None => Err(no_key(key)),
+    }
+}
+
+/// `memory-set KEY VALUE [--ttl DURATION]`.
+pub fn set(config: &Config, key: &str, value: String, ttl: Option<String>) -> Result<()> {
+    let ttl = ttl.as_deref().map(memory::parse_duration).transpose()?;
+    // A value that parses as JSON is stored as JSON, anything else as a string.
+    let value = serde_json::from_str(&value).unwrap_or(Value::String(value));
+    Memory::open(&config.memory_path).set(key, value, ttl, now())
+}
+
+/// `memory-delete KEY`.
+pub fn delete(config: &Config, key: &str) -> Result<()> {
+    if Memory::open(&config.memory_path).delete(key, now())? {
+        Ok(())
+    } else {
+        Err(no_key(key))
+    }
+}
+
+/// `memory-keys`.
+pub fn keys(config: &Config) -> Result<()> {
+    for key in Memory::open(&config.memory_path).keys(now())? {
+        output::line(&key)?;
+    }
+    Ok(())
+}
+
+/// `rules`: the learned rules, oldest first.
+pub fn rules(config: &Config) -> Result<()> {
+    for rule in learned::list(&Memory::open(&config.memory_path), now())? {
+        output::line(&rule)?;
+    }
+    Ok(())
+}
+
+/// `rules-clear`.
+pub fn rules_clear(config: &Config) -> Result<()> {
+    let count = learned::clear(&Memory::open(&config.memory_path), now())?;
+    output::line(&format!("forgot {count} rule(s)"))
+}
+
+fn no_key(key: &str) -> Error {
+    Error::Failed(format!("no memory key `{key}`"))
+}

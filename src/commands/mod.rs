@@ -1,0 +1,69 @@
+//! Carries out each parsed command: one function per command, grouped by area in the files
+//! beside this one. Each loads what it needs, calls the core, and prints the result.
+
+mod agent;
+mod cron;
+mod doctor;
+mod memory;
+mod table;
+mod tools;
+
+use crate::cli::{self, Command};
+use crate::config::Config;
+use crate::error::Result;
+use crate::output;
+
+/// Runs one command.
+pub fn execute(command: Command) -> Result<()> {
+    match command {
+        Command::Help(None) => output::write(cli::MAIN_HELP),
+        Command::Help(Some(name)) => output::write(cli::command_help(name).unwrap_or_default()),
+        Command::Version => output::line(concat!("nanopy ", env!("CARGO_PKG_VERSION"))),
+        command => {
+            let config = Config::load()?;
+            execute_with_config(command, &config)
+        }
+    }
+}
+
+fn execute_with_config(command: Command, config: &Config) -> Result<()> {
+    match command {
+        Command::Agent {
+            message,
+            model,
+            json,
+            stream,
+            no_tools,
+        } => agent::turn(config, message, model, json, stream, no_tools),
+        Command::CronAdd { job, replace } => cron::add(config, job, replace),
+        Command::CronList { json } => cron::list(config, json),
+        Command::CronRemove { name } => cron::remove(config, &name),
+        Command::CronEnable { name } => cron::enable(config, &name, true),
+        Command::CronDisable { name } => cron::enable(config, &name, false),
+        Command::CronNext {
+            expression,
+            count,
+            tz,
+            from,
+        } => cron::next(&expression, count, tz, from),
+        Command::CronRun { once } => cron::run(config, once),
+        Command::CronFire { name } => cron::fire(config, &name),
+        Command::CronHistory { name, limit, json } => cron::history(config, name, limit, json),
+        Command::MemoryGet { key } => memory::get(config, &key),
+        Command::MemorySet { key, value, ttl } => memory::set(config, &key, value, ttl),
+        Command::MemoryDelete { key } => memory::delete(config, &key),
+        Command::MemoryKeys => memory::keys(config),
+        Command::Rules => memory::rules(config),
+        Command::RulesClear => memory::rules_clear(config),
+        Command::Tools => tools::list(config),
+        Command::Config => show_config(config),
+        Command::Doctor => doctor::run(config),
+        Command::Help(_) | Command::Version => unreachable!("handled before loading config"),
+    }
+}
+
+/// `config`: the file in use and the effective configuration, keys redacted.
+fn show_config(config: &Config) -> Result<()> {
+    output::line(&format!("config file: {}", config.config_path.display()))?;
+    output::json(&config.to_redacted_json())
+}
