@@ -13,6 +13,7 @@ mod clock;
 mod commands;
 mod config;
 mod cron;
+mod duration;
 mod error;
 mod feedback;
 mod json_shape;

@@ -355,28 +355,9 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// Parses a duration like `90s`, `15m`, `2h` or `7d`.
+/// Parses a TTL like `90s`, `15m`, `2h` or `7d`.
 pub fn parse_duration(text: &str) -> Result<Duration> {
-    let invalid = || {
-        Error::Usage(format!(
-            "invalid duration `{text}`: use a number with s, m, h or d, like `90s` or `7d`"
-        ))
-    };
-    let unit_at = text.len().checked_sub(1).ok_or_else(invalid)?;
-    let (number, unit) = text.split_at(unit_at);
-    let number: u64 = number.parse().map_err(|_| invalid())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(invalid()),
-    };
-    let total = number.checked_mul(seconds).ok_or_else(invalid)?;
-    if total == 0 {
-        return Err(invalid());
-    }
-    Ok(Duration::from_secs(total))
+    crate::duration::parse(text).map_err(Error::Usage)
 }
 
 #[cfg(test)]
@@ -451,17 +432,6 @@ mod tests {
             memory.set(META_KEY, json!(1), None, 0),
             Err(Error::Input(_))
         ));
-    }
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
-        for bad in ["", "s", "10", "5w", "-1s", "0s", "1.5h"] {
-            assert!(parse_duration(bad).is_err(), "{bad} accepted");
-        }
     }
 
     proptest::proptest! {
