@@ -1,5 +1,6 @@
 //! The command line: arguments → [`Command`], and the help texts. No I/O happens here.
 
+use crate::cron::When;
 use crate::error::{Error, Result};
 use pico_args::Arguments;
 use std::ffi::OsString;
@@ -19,8 +20,15 @@ pub enum Command {
         no_tools: bool,
     },
     CronAdd {
+        name: String,
+        /// The schedule: required here.
         job: JobOptions,
         replace: bool,
+    },
+    CronEdit {
+        name: String,
+        /// Only what is given changes.
+        job: JobOptions,
     },
     CronList {
         json: bool,
@@ -35,7 +43,7 @@ pub enum Command {
         name: String,
     },
     CronNext {
-        expression: String,
+        when: When,
         count: usize,
         tz: Option<String>,
         from: Option<String>,
@@ -70,15 +78,20 @@ pub enum Command {
     Doctor,
 }
 
-/// A job as given on the command line, before defaults are applied.
-#[derive(Debug, Clone, PartialEq)]
+/// A job's options as given to `cron-add` or `cron-edit`: what is absent takes its default
+/// (add) or stays as it was (edit).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobOptions {
-    pub name: String,
-    pub message: String,
-    pub cron: String,
+    pub message: Option<String>,
+    pub when: Option<When>,
     pub tz: Option<String>,
     pub grace: Option<i64>,
+    /// An empty command clears it.
     pub notify: Option<String>,
+    /// An empty model clears it (the job then follows the config).
+    pub model: Option<String>,
+    /// `--no-tools` is `Some(false)`; `--tools` (edit) is `Some(true)`.
+    pub tools: Option<bool>,
 }
 
 /// The overview printed by `nanopy --help`.
@@ -101,11 +114,12 @@ Memory:
 
 Scheduler:
   cron-add                  store a scheduled agent job
+  cron-edit NAME            change a job, keeping its history
   cron-list                 list the jobs
   cron-remove NAME          remove a job
   cron-enable NAME          enable a job
   cron-disable NAME         disable a job
-  cron-next EXPR            print the next fire times of an expression
+  cron-next EXPR            print the next fire times of a schedule
   cron-run [--once]         run the scheduler
   cron-fire NAME            run a job now
   cron-history [NAME]       past runs
@@ -144,17 +158,45 @@ Options:
     (
         "cron-add",
         "\
-Usage: nanopy cron-add --name N --message M --cron EXPR [OPTIONS]
+Usage: nanopy cron-add --name N --message M (--cron EXPR | --at TIME | --in DURATION |
+                       --every DURATION) [OPTIONS]
 
-Stores a job that runs an agent turn with message M on schedule EXPR, and prints its next
-fire time. EXPR is a 5-field crontab expression (minute hour day-of-month month day-of-week),
-6 fields with seconds first, or @yearly @monthly @weekly @daily @hourly.
+Stores a job that runs an agent turn with message M on a schedule, and prints its next fire
+time. A name is 1 to 64 characters, without control characters or space at either end.
+
+Schedules (give exactly one):
+      --cron EXPR       a 5-field crontab expression (minute hour day-of-month month
+                        day-of-week), 6 fields with seconds first, or @yearly @monthly
+                        @weekly @daily @hourly
+      --at TIME         once, at TIME: RFC 3339 (2026-12-24T18:00:00+01:00), or
+                        `YYYY-MM-DD HH:MM` or `HH:MM` in the job's zone (`HH:MM` already past
+                        today means tomorrow); afterwards the job is disabled and kept
+      --in DURATION     once, DURATION from now, like 90s, 15m, 2h, 7d or 1h30m
+      --every DURATION  at fixed intervals (at least 1m) from the moment it is added
 
 Options:
       --tz ZONE        IANA time zone of the schedule (default: the system zone)
       --grace SECS     run a fire missed by at most SECS after downtime (default 600)
       --notify CMD     run `sh -c CMD` after each run, with the reply on stdin
-      --replace        replace a job of the same name
+      --model M        use model M for this job's turns (default: the config's)
+      --no-tools       offer no tools to this job's turns
+      --replace        replace a job of the same name (its history stays)
+  -h, --help           print this help
+",
+    ),
+    (
+        "cron-edit",
+        "\
+Usage: nanopy cron-edit NAME [OPTIONS]
+
+Changes a job in place; its history stays and its next fire is recomputed from now. Takes
+the options of `cron-add` (one schedule at most) and changes only what is given. An empty
+`--notify ''` or `--model ''` removes it. A disabled job stays disabled.
+
+Options:
+      --message M, --cron EXPR, --at TIME, --in DURATION, --every DURATION,
+      --tz ZONE, --grace SECS, --notify CMD, --model M, --no-tools
+      --tools          offer tools to the job's turns again
   -h, --help           print this help
 ",
     ),
@@ -181,9 +223,11 @@ Lists the jobs with expression, zone, enabled, next fire and last status.
     (
         "cron-next",
         "\
-Usage: nanopy cron-next EXPR [-n N] [--tz ZONE] [--from RFC3339]
+Usage: nanopy cron-next (EXPR | --at TIME | --in DURATION | --every DURATION)
+                        [-n N] [--tz ZONE] [--from RFC3339]
 
-Prints the next N (default 5) fire times of EXPR, one RFC 3339 timestamp per line.
+Prints the next N (default 5) fire times of a schedule, one RFC 3339 timestamp per line:
+a dry run of what `cron-add` would do with it.
 
 Options:
   -n N              how many fire times
@@ -328,19 +372,34 @@ impl Parser {
                 message: self.positionals(0, usize::MAX)?,
             },
             "cron-add" => {
-                let job = JobOptions {
-                    name: self.required("--name")?,
-                    message: self.required("--message")?,
-                    cron: self.required("--cron")?,
-                    tz: self.value("--tz")?,
-                    grace: self.number("--grace")?,
-                    notify: self.value("--notify")?,
-                };
+                let name = self.required("--name")?;
+                let message = self.required("--message")?;
+                let job = self.job_options(Some(message))?;
+                if job.when.is_none() {
+                    return Err(Error::Usage(
+                        "`nanopy cron-add` needs `--cron`, `--at`, `--in` or `--every`".into(),
+                    ));
+                }
                 let command = Command::CronAdd {
+                    name,
                     job,
                     replace: self.flag("--replace"),
                 };
                 self.done(command)?
+            }
+            "cron-edit" => {
+                let message = self.value("--message")?;
+                let job = self.job_options(message)?;
+                if job == JobOptions::default() {
+                    return Err(Error::Usage(
+                        "`nanopy cron-edit` needs something to change, like `--message` or `--cron`"
+                            .into(),
+                    ));
+                }
+                Command::CronEdit {
+                    name: self.one()?,
+                    job,
+                }
             }
             "cron-list" => {
                 let command = Command::CronList {
@@ -355,8 +414,26 @@ impl Parser {
                 let count = self.number::<usize>("-n")?.unwrap_or(5);
                 let tz = self.value("--tz")?;
                 let from = self.value("--from")?;
+                let flagged = self.when(false)?;
+                let expression = self.positionals(0, 1)?.pop();
+                let when = match (flagged, expression) {
+                    (Some(when), None) => when,
+                    (None, Some(expression)) => When::Cron(expression),
+                    (Some(when), Some(_)) => {
+                        return Err(Error::Usage(format!(
+                            "`nanopy cron-next` takes an expression or `{}`, not both",
+                            when.flag()
+                        )));
+                    }
+                    (None, None) => {
+                        return Err(Error::Usage(
+                            "`nanopy cron-next` needs an expression, or `--at`, `--in` or `--every`"
+                                .into(),
+                        ));
+                    }
+                };
                 Command::CronNext {
-                    expression: self.one()?,
+                    when,
                     count,
                     tz,
                     from,
@@ -393,6 +470,51 @@ impl Parser {
             other => return Err(Error::Usage(format!("unknown command `{other}`"))),
         };
         Ok(command)
+    }
+
+    /// The options `cron-add` and `cron-edit` share.
+    fn job_options(&mut self, message: Option<String>) -> Result<JobOptions> {
+        let no_tools = self.flag("--no-tools");
+        let tools = self.command == "cron-edit" && self.flag("--tools");
+        if no_tools && tools {
+            return Err(Error::Usage(
+                "`--tools` and `--no-tools` contradict each other".into(),
+            ));
+        }
+        Ok(JobOptions {
+            message,
+            when: self.when(true)?,
+            tz: self.value("--tz")?,
+            grace: self.number("--grace")?,
+            notify: self.value("--notify")?,
+            model: self.value("--model")?,
+            tools: (no_tools || tools).then_some(tools),
+        })
+    }
+
+    /// At most one schedule flag (`--cron` only where `with_cron`).
+    fn when(&mut self, with_cron: bool) -> Result<Option<When>> {
+        let mut found: Vec<When> = Vec::new();
+        if with_cron && let Some(text) = self.value("--cron")? {
+            found.push(When::Cron(text));
+        }
+        if let Some(text) = self.value("--at")? {
+            found.push(When::At(text));
+        }
+        if let Some(text) = self.value("--in")? {
+            found.push(When::In(text));
+        }
+        if let Some(text) = self.value("--every")? {
+            found.push(When::Every(text));
+        }
+        if found.len() > 1 {
+            let flags: Vec<&str> = found.iter().map(When::flag).collect();
+            return Err(Error::Usage(format!(
+                "give one schedule, not `{}`",
+                flags.join("` and `")
+            )));
+        }
+        Ok(found.pop())
     }
 
     fn flag(&mut self, name: &'static str) -> bool {

@@ -1,6 +1,7 @@
 //! The JSON documents scripts rely on (SPEC §2): `agent --json`, `cron-list --json` (and the
 //! `cron_list` tool), `cron-history --json`. One place, so each shape is defined once.
 
+use crate::cron::schedule::Spec;
 use crate::cron::store::{Job, Run};
 use crate::cron::time_in_zone;
 use crate::turn::Turn;
@@ -22,16 +23,29 @@ pub fn turn(turn: &Turn) -> Value {
     })
 }
 
-/// One job of `cron-list --json` and the `cron_list` tool.
+/// One job of `cron-list --json` and the `cron_list` tool: exactly one of `cron`, `at` and
+/// `every` is not null.
 pub fn job(job: &Job) -> Value {
+    let def = &job.def;
+    let (cron, at, every) = match &def.spec {
+        Spec::Cron(expression) => (Some(expression.as_str()), None, None),
+        Spec::At(at) => (None, time_in_zone(Some(*at), &def.tz), None),
+        Spec::Every { text, .. } => (None, None, Some(text.as_str())),
+    };
     json!({
-        "name": job.name,
-        "message": job.message,
-        "cron": job.cron,
-        "tz": job.tz,
+        "name": def.name,
+        "message": def.message,
+        "cron": cron,
+        "at": at,
+        "every": every,
+        "tz": def.tz,
         "enabled": job.enabled,
-        "next_fire": time_in_zone(job.next_fire, &job.tz),
+        "next_fire": time_in_zone(job.next_fire, &def.tz),
         "last_status": job.last_status.map(|status| status.as_str()),
+        "model": def.model,
+        "provider": def.provider,
+        "session": def.session,
+        "tools": def.tools,
     })
 }
 

@@ -1,4 +1,4 @@
-//! The scheduler commands: `cron-add`, `cron-list`, `cron-remove`, `cron-enable`,
+//! The scheduler commands: `cron-add`, `cron-edit`, `cron-list`, `cron-remove`, `cron-enable`,
 //! `cron-disable`, `cron-next`, `cron-run`, `cron-fire`, `cron-history`. Here the scheduler
 //! is handed its work: an agent turn for the job's message.
 
@@ -7,9 +7,9 @@ use crate::agent::{self, TurnOptions};
 use crate::cli::JobOptions;
 use crate::config::Config;
 use crate::cron::runner::{self, Work};
-use crate::cron::schedule::{Schedule, format_in, next_fire_after, system_zone_name};
-use crate::cron::store::{Job, NewJob, Run, Store};
-use crate::cron::{self as scheduler, time_in_zone};
+use crate::cron::schedule::{Spec, load_zone, system_zone_name};
+use crate::cron::store::{Job, JobDef, Run, Store};
+use crate::cron::{self as scheduler, When, describe, time_in_zone};
 use crate::error::{Error, Result};
 use crate::json_shape;
 use crate::output;
@@ -19,36 +19,78 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What a job's fire does: one agent turn for its message, with no scheduling tools and no
-/// learning (SPEC §3.6).
+/// What a job's fire does: one agent turn for its message, with the job's model and tools,
+/// no scheduling tools and no learning (SPEC §3.6).
 fn job_work(config: &Config) -> Arc<dyn Work> {
     let config = config.clone();
     Arc::new(move |job: &Job| {
         let options = TurnOptions {
-            model: None,
+            model: job.def.model.clone(),
             stream: false,
-            no_tools: false,
+            no_tools: !job.def.tools,
             caller: Caller::Job,
         };
-        agent::run(&config, &job.message, &options, &mut |_| {})
+        agent::run(&config, &job.def.message, &options, &mut |_| {})
             .map(|turn| turn.reply)
             .map_err(|error| error.to_string())
     })
 }
 
-/// `cron-add`: validates, stores and prints the job with its first fire.
-pub fn add(config: &Config, job: JobOptions, replace: bool) -> Result<()> {
-    let job = NewJob {
-        name: job.name,
-        message: job.message,
-        cron: job.cron,
-        tz: job.tz.unwrap_or_else(system_zone_name),
-        grace_secs: job.grace.unwrap_or(scheduler::DEFAULT_GRACE_SECS),
-        notify: job.notify,
+/// `cron-add`: checks, stores and prints the job with its first fire.
+pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) -> Result<()> {
+    let now = Timestamp::now();
+    let tz = options.tz.unwrap_or_else(system_zone_name);
+    let when = options.when.expect("the parser requires a schedule");
+    let job = JobDef {
+        name,
+        message: options.message.unwrap_or_default(),
+        spec: when.resolve(&tz, now)?,
+        tz,
+        grace_secs: options.grace.unwrap_or(scheduler::DEFAULT_GRACE_SECS),
+        notify: options.notify.filter(|command| !command.is_empty()),
+        model: options.model.filter(|model| !model.is_empty()),
+        provider: None,
+        session: None,
+        tools: options.tools.unwrap_or(true),
     };
     let mut store = Store::open(&config.scheduler_db_path)?;
-    let added = scheduler::add(&mut store, job, replace, Timestamp::now())?;
-    output::line(&added.summary())
+    let saved = scheduler::add(&mut store, job, replace, now)?;
+    output::line(&saved.summary("added"))
+}
+
+/// `cron-edit NAME`: changes what is given, in one transaction with the new next fire.
+pub fn edit(config: &Config, name: &str, options: JobOptions) -> Result<()> {
+    let now = Timestamp::now();
+    let mut store = Store::open(&config.scheduler_db_path)?;
+    let saved = scheduler::edit(&mut store, name, now, |job| {
+        if let Some(tz) = options.tz {
+            load_zone(&tz)?;
+            job.tz = tz;
+        }
+        if let Some(when) = &options.when {
+            job.spec = when.resolve(&job.tz, now)?;
+        } else if let Spec::Cron(expression) = &job.spec {
+            // A new zone must still make the expression fire.
+            When::Cron(expression.clone()).resolve(&job.tz, now)?;
+        }
+        if let Some(message) = options.message {
+            job.message = message;
+        }
+        if let Some(grace) = options.grace {
+            job.grace_secs = grace;
+        }
+        if let Some(notify) = options.notify {
+            job.notify = (!notify.is_empty()).then_some(notify);
+        }
+        if let Some(model) = options.model {
+            job.model = (!model.is_empty()).then_some(model);
+        }
+        if let Some(tools) = options.tools {
+            job.tools = tools;
+        }
+        Ok(())
+    })?;
+    output::line(&saved.summary("changed"))
 }
 
 /// `cron-remove NAME`.
@@ -67,19 +109,21 @@ pub fn enable(config: &Config, name: &str, enable: bool) -> Result<()> {
         .job(name)?
         .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
     let now = Timestamp::now();
-    let next = if enable {
-        next_fire_after(&job.cron, &job.tz, now.as_second())?
-    } else {
-        None
-    };
-    store.set_enabled(name, next, now.as_second())?;
-    match next {
-        Some(next) => output::line(&format!(
-            "enabled job `{name}`, next fire {}",
-            time_in_zone(Some(next), &job.tz).unwrap_or_default()
-        )),
-        None => output::line(&format!("disabled job `{name}`")),
+    if !enable {
+        store.set_enabled(name, None, now.as_second())?;
+        return output::line(&format!("disabled job `{name}`"));
     }
+    let Some(next) = job.def.spec.next_after(&job.def.tz, now.as_second())? else {
+        return Err(Error::Input(format!(
+            "job `{name}` ran its one fire and has no other; give it a new time with \
+             `nanopy cron-edit {name} --at TIME` (or `--in`)"
+        )));
+    };
+    store.set_enabled(name, Some(next), now.as_second())?;
+    output::line(&format!(
+        "enabled job `{name}`, next fire {}",
+        time_in_zone(Some(next), &job.def.tz).unwrap_or_default()
+    ))
 }
 
 /// `cron-list [--json]`.
@@ -93,44 +137,53 @@ pub fn list(config: &Config, json: bool) -> Result<()> {
     if jobs.is_empty() {
         return output::line("no jobs (add one with `nanopy cron-add`)");
     }
-    let rows: Vec<[String; 6]> = jobs.iter().map(job_row).collect();
+    let rows: Vec<[String; 7]> = jobs.iter().map(job_row).collect();
     table::print(
-        ["NAME", "CRON", "TZ", "ENABLED", "NEXT FIRE", "LAST STATUS"],
+        [
+            "NAME",
+            "SCHEDULE",
+            "TZ",
+            "ENABLED",
+            "NEXT FIRE",
+            "LAST STATUS",
+            "MODEL/TOOLS",
+        ],
         &rows,
     )
 }
 
-fn job_row(job: &Job) -> [String; 6] {
+fn job_row(job: &Job) -> [String; 7] {
+    let def = &job.def;
+    let model = def.model.as_deref().unwrap_or("(config)");
     [
-        job.name.clone(),
-        job.cron.clone(),
-        job.tz.clone(),
+        def.name.clone(),
+        match &def.spec {
+            Spec::Cron(expression) => expression.clone(),
+            spec => describe(spec, &def.tz),
+        },
+        def.tz.clone(),
         if job.enabled { "yes" } else { "no" }.to_string(),
-        time_in_zone(job.next_fire, &job.tz).unwrap_or_else(|| "-".into()),
+        time_in_zone(job.next_fire, &def.tz).unwrap_or_else(|| "-".into()),
         job.last_status
             .map_or_else(|| "-".into(), |status| status.to_string()),
+        format!("{model}{}", if def.tools { "" } else { ", no tools" }),
     ]
 }
 
-/// `cron-next EXPR`: a dry run of an expression.
-pub fn next(
-    expression: &str,
-    count: usize,
-    tz: Option<String>,
-    from: Option<String>,
-) -> Result<()> {
+/// `cron-next`: a dry run of a schedule, resolved as `cron-add` would resolve it at `--from`.
+pub fn next(when: &When, count: usize, tz: Option<String>, from: Option<String>) -> Result<()> {
     let zone_name = tz.unwrap_or_else(system_zone_name);
     let from = match from {
         Some(text) => parse_instant(&text)?,
         None => Timestamp::now(),
     };
-    let schedule = Schedule::parse(expression, &zone_name, from)?;
-    let mut at = from;
+    let spec = when.resolve(&zone_name, from)?;
+    let mut at = from.as_second();
     for _ in 0..count {
-        let Some(next) = schedule.next_after(at) else {
+        let Some(next) = spec.next_after(&zone_name, at)? else {
             break;
         };
-        output::line(&format_in(next, schedule.zone()))?;
+        output::line(&time_in_zone(Some(next), &zone_name).unwrap_or_default())?;
         at = next;
     }
     Ok(())
@@ -180,7 +233,7 @@ pub fn history(config: &Config, name: Option<String>, limit: i64, json: bool) ->
     let zones: HashMap<String, String> = store
         .jobs()?
         .into_iter()
-        .map(|job| (job.name, job.tz))
+        .map(|job| (job.def.name, job.def.tz))
         .collect();
     let runs = store.runs(name.as_deref(), limit.max(0))?;
     let zone_of = |run: &Run| zones.get(&run.job).map_or("UTC", String::as_str);

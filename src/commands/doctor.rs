@@ -64,7 +64,7 @@ pub fn run(config: &Config) -> Result<()> {
                     false,
                     format!(
                         "job `{}` is enabled but has no next fire (see `nanopy cron-history {}`)",
-                        job.name, job.name
+                        job.def.name, job.def.name
                     ),
                 )?;
             }

@@ -1,56 +1,230 @@
-//! The scheduler: pure schedules, the SQLite job store, and the runner that fires jobs.
+//! The scheduler: pure schedules, the SQLite job store, and the runner that fires jobs; and
+//! the operations that commands and tools share: turning what was typed into a schedule,
+//! checking a job, adding and editing one.
 
 pub mod owner;
 pub mod runner;
 pub mod schedule;
 pub mod store;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use jiff::Timestamp;
-use schedule::{Schedule, format_in, load_zone};
-use store::{Job, NewJob, Store};
+use jiff::civil::{DateTime, Time};
+use schedule::{MIN_EVERY_SECS, Schedule, Spec, format_in, load_zone};
+use store::{Job, JobDef, Store};
 
 /// The grace period of a job when none is given.
 pub const DEFAULT_GRACE_SECS: i64 = 600;
+/// The longest job name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
 
-/// A job just added, with its first fire.
-pub struct Added {
-    pub job: Job,
-    pub next_fire: String,
+/// A schedule as it was asked for (`--cron`, `--at`, `--in`, `--every`), before it is
+/// resolved against the clock and a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    Cron(String),
+    At(String),
+    In(String),
+    Every(String),
 }
 
-impl Added {
-    /// One line for people and models: name, expression, zone, first fire.
-    pub fn summary(&self) -> String {
+impl When {
+    /// The flag it came from, for error messages.
+    pub fn flag(&self) -> &'static str {
+        match self {
+            When::Cron(_) => "--cron",
+            When::At(_) => "--at",
+            When::In(_) => "--in",
+            When::Every(_) => "--every",
+        }
+    }
+
+    /// Resolves it at `now` in the zone `tz`: a cron expression is checked, `--at` and `--in`
+    /// become an instant (which must be in the future), `--every` a phase starting now.
+    /// Errors are exit 2 and name the flag.
+    pub fn resolve(&self, tz: &str, now: Timestamp) -> Result<Spec> {
+        let invalid = |text: &str, why: String| {
+            Error::Usage(format!("invalid `{} {text}`: {why}", self.flag()))
+        };
+        match self {
+            When::Cron(expression) => {
+                Schedule::parse(expression, tz, now)?;
+                Ok(Spec::Cron(expression.clone()))
+            }
+            When::At(text) => {
+                let at = parse_at(text, tz, now).map_err(|why| invalid(text, why))?;
+                if at <= now {
+                    let shown = format_in(at, &load_zone(tz)?);
+                    return Err(invalid(text, format!("{shown} is in the past")));
+                }
+                Ok(Spec::At(at.as_second()))
+            }
+            When::In(text) => {
+                let wait = crate::duration::parse(text).map_err(|why| invalid(text, why))?;
+                Ok(Spec::At(
+                    now.as_second().saturating_add(wait.as_secs() as i64),
+                ))
+            }
+            When::Every(text) => {
+                let every = crate::duration::parse(text).map_err(|why| invalid(text, why))?;
+                let secs = every.as_secs() as i64;
+                if secs < MIN_EVERY_SECS {
+                    return Err(invalid(text, "the shortest interval is 1m".into()));
+                }
+                Ok(Spec::Every {
+                    text: text.clone(),
+                    secs,
+                    anchor: now.as_second(),
+                })
+            }
+        }
+    }
+}
+
+/// `--at`: RFC 3339 with an offset, or `YYYY-MM-DD HH:MM` or `HH:MM` in the zone `tz`;
+/// `HH:MM` already past today means tomorrow.
+fn parse_at(text: &str, tz: &str, now: Timestamp) -> std::result::Result<Timestamp, String> {
+    let text = text.trim();
+    if let Ok(instant) = text.parse::<Timestamp>() {
+        return Ok(instant);
+    }
+    let zone = load_zone(tz).map_err(|error| error.to_string())?;
+    let in_zone = |civil: DateTime| {
+        civil
+            .to_zoned(zone.clone())
+            .map(|zoned| zoned.timestamp())
+            .map_err(|error| error.to_string())
+    };
+    if let Ok(civil) = DateTime::strptime("%Y-%m-%d %H:%M", text) {
+        return in_zone(civil);
+    }
+    if let Ok(time) = Time::strptime("%H:%M", text) {
+        let today = now.to_zoned(zone.clone()).date();
+        let at = in_zone(today.to_datetime(time))?;
+        if at > now {
+            return Ok(at);
+        }
+        let tomorrow = today.tomorrow().map_err(|error| error.to_string())?;
+        return in_zone(tomorrow.to_datetime(time));
+    }
+    Err(
+        "use RFC 3339 (2026-12-24T18:00:00+01:00), `YYYY-MM-DD HH:MM` or `HH:MM` in the \
+         job's zone"
+            .into(),
+    )
+}
+
+/// A job just added or edited, with its next fire as text.
+pub struct Saved {
+    pub job: Job,
+    pub next_fire: Option<String>,
+}
+
+impl Saved {
+    fn new(job: Job) -> Saved {
+        let next_fire = time_in_zone(job.next_fire, &job.def.tz);
+        Saved { job, next_fire }
+    }
+
+    /// One line for people and models: what was done, the schedule, zone and next fire.
+    pub fn summary(&self, done: &str) -> String {
+        let def = &self.job.def;
+        let next = match (&self.next_fire, self.job.enabled) {
+            (Some(next), _) => format!("next fire {next}"),
+            (None, false) => format!(
+                "disabled (enable it with `nanopy cron-enable {}`)",
+                def.name
+            ),
+            (None, true) => "no next fire".to_string(),
+        };
         format!(
-            "added job `{}`: `{}` in {}, next fire {}",
-            self.job.name, self.job.cron, self.job.tz, self.next_fire
+            "{done} job `{}`: {} in {}, {next}",
+            def.name,
+            describe(&def.spec, &def.tz),
+            def.tz
         )
     }
 }
 
-/// Validates and stores a job (shared by `cron-add` and the `cron_add` tool): the name and
-/// message must not be empty, the expression and zone must parse, and it must fire.
-pub fn add(store: &mut Store, job: NewJob, replace: bool, now: Timestamp) -> Result<Added> {
-    use crate::error::Error;
-    if job.name.trim().is_empty() {
-        return Err(Error::Usage("a job name cannot be empty".into()));
+/// The schedule in words: `` `0 7 * * *` ``, `once at 2026-…`, `every 90m`.
+pub fn describe(spec: &Spec, tz: &str) -> String {
+    match spec {
+        Spec::Cron(expression) => format!("`{expression}`"),
+        Spec::At(at) => format!(
+            "once at {}",
+            time_in_zone(Some(*at), tz).unwrap_or_default()
+        ),
+        Spec::Every { text, .. } => format!("every {text}"),
     }
+}
+
+/// Checks a job name (SPEC §5): 1–64 characters, no control characters, no space at either
+/// end, so that it prints on one line and can be typed back.
+pub fn check_name(name: &str) -> Result<()> {
+    let problem = if name.is_empty() {
+        Some("cannot be empty".to_string())
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Some(format!("is longer than {MAX_NAME_CHARS} characters"))
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character (a newline or tab, say)".to_string())
+    } else if name.trim() != name {
+        Some("starts or ends with a space".to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(Error::Usage(format!(
+            "a job name {problem}: use 1 to {MAX_NAME_CHARS} characters, like `morning-digest`"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_def(job: &JobDef) -> Result<()> {
+    check_name(&job.name)?;
     if job.message.trim().is_empty() {
         return Err(Error::Usage("a job message cannot be empty".into()));
     }
     if job.grace_secs < 0 {
         return Err(Error::Usage("the grace period cannot be negative".into()));
     }
-    let schedule = Schedule::parse(&job.cron, &job.tz, now)?;
-    let next = schedule
-        .next_after(now)
-        .expect("Schedule::parse checked that it fires");
-    let job = store.add(&job, next.as_second(), replace, now.as_second())?;
-    Ok(Added {
-        job,
-        next_fire: format_in(next, schedule.zone()),
-    })
+    Ok(())
+}
+
+/// The first fire of a job, which must exist.
+fn first_fire(job: &JobDef, now: Timestamp) -> Result<i64> {
+    job.spec
+        .next_after(&job.tz, now.as_second())?
+        .ok_or_else(|| Error::Input(format!("job `{}` would never fire", job.name)))
+}
+
+/// Checks and stores a job (shared by `cron-add` and the `cron_add` tool).
+pub fn add(store: &mut Store, job: JobDef, replace: bool, now: Timestamp) -> Result<Saved> {
+    check_def(&job)?;
+    let next = first_fire(&job, now)?;
+    let job = store.add(&job, next, replace, now.as_second())?;
+    Ok(Saved::new(job))
+}
+
+/// Changes a job in one transaction (`cron-edit`): `change` rewrites its definition, then
+/// the next fire is recomputed from now. A disabled job stays disabled.
+pub fn edit(
+    store: &mut Store,
+    name: &str,
+    now: Timestamp,
+    change: impl FnOnce(&mut JobDef) -> Result<()>,
+) -> Result<Saved> {
+    let job = store.edit(name, now.as_second(), |job| {
+        change(&mut job.def)?;
+        check_def(&job.def)?;
+        job.next_fire = if job.enabled {
+            Some(first_fire(&job.def, now)?)
+        } else {
+            None
+        };
+        Ok(())
+    })?;
+    Ok(Saved::new(job))
 }
 
 /// A stored Unix time as RFC 3339 in the zone `tz` (UTC if the zone cannot be loaded).
@@ -58,4 +232,87 @@ pub fn time_in_zone(seconds: Option<i64>, tz: &str) -> Option<String> {
     let instant = Timestamp::from_second(seconds?).ok()?;
     let zone = load_zone(tz).unwrap_or(jiff::tz::TimeZone::UTC);
     Some(format_in(instant, &zone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn names_are_one_printable_line_of_at_most_64_characters() {
+        for good in ["a", "morning-digest", "é".repeat(64).as_str(), "two words"] {
+            assert!(check_name(good).is_ok(), "{good:?}");
+        }
+        for bad in ["", "a\nb", "tab\there", " lead", "trail ", &"x".repeat(65)] {
+            let error = check_name(bad).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn at_takes_rfc3339_a_local_date_and_time_or_a_time_of_day() {
+        let now = at("2026-12-01T10:00:00Z");
+        let resolve = |text: &str| When::At(text.into()).resolve("Asia/Jakarta", now);
+        assert_eq!(
+            resolve("2026-12-24T18:00:00+01:00").unwrap(),
+            Spec::At(at("2026-12-24T17:00:00Z").as_second())
+        );
+        assert_eq!(
+            resolve("2026-12-02 07:30").unwrap(),
+            Spec::At(at("2026-12-02T00:30:00Z").as_second())
+        );
+        // 17:30 in Jakarta (UTC+7) is still ahead today; 16:59 has passed, so it is tomorrow.
+        assert_eq!(
+            resolve("17:30").unwrap(),
+            Spec::At(at("2026-12-01T10:30:00Z").as_second())
+        );
+        assert_eq!(
+            resolve("16:59").unwrap(),
+            Spec::At(at("2026-12-02T09:59:00Z").as_second())
+        );
+    }
+
+    #[test]
+    fn at_in_the_past_or_malformed_is_a_usage_error_naming_the_flag() {
+        let now = at("2026-12-01T10:00:00Z");
+        for text in [
+            "2026-11-30 10:00",
+            "2020-01-01T00:00:00Z",
+            "tomorrow",
+            "25:00",
+        ] {
+            let error = When::At(text.into()).resolve("UTC", now).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{text}");
+            assert!(error.to_string().contains("`--at "), "{error}");
+        }
+    }
+
+    #[test]
+    fn in_is_an_instant_and_every_starts_its_phase_now() {
+        let now = at("2026-12-01T10:00:00Z");
+        assert_eq!(
+            When::In("2h".into()).resolve("UTC", now).unwrap(),
+            Spec::At(now.as_second() + 7200)
+        );
+        assert_eq!(
+            When::Every("90m".into()).resolve("UTC", now).unwrap(),
+            Spec::Every {
+                text: "90m".into(),
+                secs: 5400,
+                anchor: now.as_second()
+            }
+        );
+        for (when, flag) in [
+            (When::Every("30s".into()), "--every"),
+            (When::Every("soon".into()), "--every"),
+            (When::In("2x".into()), "--in"),
+        ] {
+            let error = when.resolve("UTC", now).unwrap_err().to_string();
+            assert!(error.contains(flag), "{error}");
+        }
+    }
 }

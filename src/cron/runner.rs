@@ -3,8 +3,7 @@
 //! is handed in as [`Work`]: the scheduler knows nothing of agents or providers.
 
 use super::owner;
-use super::schedule::next_fire_after;
-use super::store::{Job, RunStatus, Store};
+use super::store::{Claim, Job, RunStatus, Store};
 use crate::atomic_file;
 use crate::clock::unix_seconds;
 use crate::error::{Error, Result};
@@ -42,6 +41,9 @@ const POLL: Duration = Duration::from_secs(1);
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stopping daemon waits for running jobs before marking them `interrupted`.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+/// How often the daemon folds the job store's write-ahead log into the file; short-lived
+/// commands leave that to it.
+const CHECKPOINT_EVERY: i64 = 3600;
 /// How long the daemon waits after a store error before trying again.
 const RETRY_AFTER_ERROR: Duration = Duration::from_secs(5);
 /// A wall clock that moved back by more than this (an NTP correction of a clock that ran in
@@ -71,6 +73,29 @@ pub fn plan_fire(scheduled: i64, grace_secs: i64, now: i64, still_running: bool)
     }
 }
 
+/// What a due fire of `job` becomes, and how it leaves the job. The fire that counts is the
+/// latest one at or before `now` (earlier missed ones coalesce into it); it runs if it is
+/// within the job's grace, else it is `missed`; either way the job moves on to its next fire
+/// after `now`, and a one-shot job is done. Pure: the clock is an argument. An error means
+/// the job's schedule no longer loads.
+pub fn plan(job: &Job, now: i64, still_running: bool) -> Result<Claim> {
+    let def = &job.def;
+    let due = job.next_fire.unwrap_or(now);
+    let scheduled = def.spec.latest_fire(&def.tz, due, now)?;
+    let next_fire = def.spec.next_after(&def.tz, now)?;
+    let status = match plan_fire(scheduled, def.grace_secs, now, still_running) {
+        FirePlan::Run => RunStatus::Running,
+        FirePlan::Missed => RunStatus::Missed,
+        FirePlan::Skipped => RunStatus::Skipped,
+    };
+    Ok(Claim {
+        scheduled,
+        next_fire,
+        enabled: next_fire.is_some() || !def.spec.is_one_shot(),
+        status,
+    })
+}
+
 /// The scheduler state shared by the loop and its workers.
 struct Scheduler {
     store_path: PathBuf,
@@ -97,11 +122,14 @@ pub fn run_daemon(store_path: &Path, work: Arc<dyn Work>) -> Result<()> {
         seen_version: None,
         earliest: None,
         last_now: unix_seconds(SystemTime::now()),
+        last_checkpoint: unix_seconds(SystemTime::now()),
     };
     while !stop.load(Ordering::SeqCst) {
         let now = SystemTime::now();
         let pause = match scheduler.tick(&mut watch, now) {
-            Ok(()) => sleep_until(watch.earliest, now),
+            // From the clock after the work: the wake-up lands on the fire's second, not
+            // late by however long this tick took.
+            Ok(()) => sleep_until(watch.earliest, SystemTime::now()),
             // A store that is busy or briefly unwritable must not end a daemon meant to run
             // for months: say so, and try again.
             Err(error) => {
@@ -127,6 +155,8 @@ struct Watch {
     earliest: Option<i64>,
     /// The wall clock at the last clock check.
     last_now: i64,
+    /// The wall clock at the last checkpoint of the store's write-ahead log.
+    last_checkpoint: i64,
 }
 
 /// `cron-run --once`: fires what is due now, waits for those runs, and says whether all
@@ -144,7 +174,7 @@ pub fn fire_now(store_path: &Path, name: &str, work: &dyn Work) -> Result<bool> 
     let job = store
         .job(name)?
         .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
-    let run = store.start_manual_run(&job.name, unix_seconds(SystemTime::now()))?;
+    let run = store.start_manual_run(&job.def.name, unix_seconds(SystemTime::now()))?;
     Ok(execute(work, &mut store, &job, run, None))
 }
 
@@ -181,7 +211,7 @@ impl Scheduler {
             let (true, Some(stored)) = (job.enabled, job.next_fire) else {
                 continue;
             };
-            if let Ok(Some(expected)) = next_fire_after(&job.cron, &job.tz, now)
+            if let Ok(Some(expected)) = job.def.spec.next_after(&job.def.tz, now)
                 && stored > expected
             {
                 self.store.reschedule(&job, Some(expected), now)?;
@@ -204,6 +234,10 @@ impl Scheduler {
             watch.earliest = self.store.earliest_fire()?;
             watch.last_now = now;
         }
+        if now.abs_diff(watch.last_checkpoint) >= CHECKPOINT_EVERY as u64 {
+            self.store.checkpoint()?;
+            watch.last_checkpoint = now;
+        }
         if watch.earliest.is_some_and(|fire| fire <= now) {
             self.fire_due(now)?;
             watch.earliest = self.store.earliest_fire()?;
@@ -214,51 +248,42 @@ impl Scheduler {
     /// Claims and starts every due fire.
     fn fire_due(&mut self, now: i64) -> Result<()> {
         for job in self.store.due(now)? {
-            let Some(scheduled) = job.next_fire else {
-                continue;
-            };
-            let next = match next_fire_after(&job.cron, &job.tz, now) {
-                Ok(next) => next,
-                Err(error) => {
-                    self.park_broken_job(&job, &error.to_string(), now)?;
-                    continue;
-                }
-            };
             // Ours (a worker thread) or another scheduler's (a live process).
             let still_running = self
                 .running
                 .lock()
                 .expect("no panics hold this lock")
-                .contains(&job.name)
-                || self.store.is_running(&job.name, &owner::is_alive)?;
-            match plan_fire(scheduled, job.grace_secs, now, still_running) {
-                FirePlan::Run => {
-                    if let Some(run) = self.store.claim(&job, next, RunStatus::Running, now)? {
-                        self.start_worker(job, run);
-                    }
+                .contains(&job.def.name)
+                || self.store.is_running(&job.def.name, &owner::is_alive)?;
+            let claim = match plan(&job, now, still_running) {
+                Ok(claim) => claim,
+                Err(error) => {
+                    self.park_broken_job(&job, &error.to_string(), now)?;
+                    continue;
                 }
-                FirePlan::Missed => {
-                    if let Some(run) = self.store.claim(&job, next, RunStatus::Missed, now)? {
-                        let note = format!(
-                            "missed by {}s, more than the grace of {}s",
-                            now - scheduled,
-                            job.grace_secs
-                        );
-                        self.store
-                            .finish_run(run, RunStatus::Missed, None, Some(&note), now)?;
-                        log_line(&job, scheduled, RunStatus::Missed, Duration::ZERO, &note);
-                    }
+            };
+            let Some(run) = self.store.claim(&job, claim, now)? else {
+                continue;
+            };
+            let note = match claim.status {
+                RunStatus::Running => {
+                    self.start_worker(job, run, claim.scheduled);
+                    continue;
                 }
-                FirePlan::Skipped => {
-                    if let Some(run) = self.store.claim(&job, next, RunStatus::Skipped, now)? {
-                        let note = "the previous run was still going";
-                        self.store
-                            .finish_run(run, RunStatus::Skipped, None, Some(note), now)?;
-                        eprintln!("warning: job `{}`: fire skipped, {note}", job.name);
-                        log_line(&job, scheduled, RunStatus::Skipped, Duration::ZERO, note);
-                    }
+                RunStatus::Missed => format!(
+                    "missed by {}s, more than the grace of {}s",
+                    now - claim.scheduled,
+                    job.def.grace_secs
+                ),
+                _ => {
+                    let note = "the previous run was still going";
+                    eprintln!("warning: job `{}`: fire skipped, {note}", job.def.name);
+                    note.to_string()
                 }
-            }
+            };
+            self.store
+                .finish_run(run, claim.status, None, Some(&note), now)?;
+            log_line(&job, claim.scheduled, claim.status, Duration::ZERO, &note);
         }
         Ok(())
     }
@@ -266,39 +291,46 @@ impl Scheduler {
     /// A job whose schedule no longer loads is taken off the schedule, with a failed run
     /// saying why, instead of being retried (and warned about) every second.
     fn park_broken_job(&mut self, job: &Job, error: &str, now: i64) -> Result<()> {
-        if let Some(run) = self.store.claim(job, None, RunStatus::Failed, now)? {
+        let claim = Claim {
+            scheduled: job.next_fire.unwrap_or(now),
+            next_fire: None,
+            enabled: true,
+            status: RunStatus::Failed,
+        };
+        if let Some(run) = self.store.claim(job, claim, now)? {
             let note = format!(
-                "cannot compute the next fire: {error}; fix it with `nanopy cron-add --replace`"
+                "cannot compute the next fire: {error}; fix it with `nanopy cron-edit {}`",
+                job.def.name
             );
             self.store
                 .finish_run(run, RunStatus::Failed, None, Some(&note), now)?;
-            eprintln!("warning: job `{}`: {note}", job.name);
+            eprintln!("warning: job `{}`: {note}", job.def.name);
         }
         Ok(())
     }
 
-    fn start_worker(&mut self, job: Job, run: i64) {
+    fn start_worker(&mut self, job: Job, run: i64, scheduled: i64) {
         let store_path = self.store_path.clone();
         let work = Arc::clone(&self.work);
         let running = Arc::clone(&self.running);
         running
             .lock()
             .expect("no panics hold this lock")
-            .insert(job.name.clone());
+            .insert(job.def.name.clone());
         self.workers.push((
             run,
             thread::spawn(move || {
                 let ok = match Store::open(&store_path) {
-                    Ok(mut store) => execute(work.as_ref(), &mut store, &job, run, job.next_fire),
+                    Ok(mut store) => execute(work.as_ref(), &mut store, &job, run, Some(scheduled)),
                     Err(error) => {
-                        eprintln!("error: job `{}`: {error}", job.name);
+                        eprintln!("error: job `{}`: {error}", job.def.name);
                         false
                     }
                 };
                 running
                     .lock()
                     .expect("no panics hold this lock")
-                    .remove(&job.name);
+                    .remove(&job.def.name);
                 ok
             }),
         ));
@@ -339,7 +371,7 @@ impl Scheduler {
             self.store
                 .finish_run(run, RunStatus::Interrupted, None, Some(note), now)?;
         }
-        Ok(())
+        self.store.checkpoint()
     }
 }
 
@@ -361,7 +393,7 @@ fn execute(
     if let Err(store_error) = store.finish_run(run, status, output, error, now) {
         eprintln!(
             "error: job `{}`: cannot record the run: {store_error}",
-            job.name
+            job.def.name
         );
     }
     let text = output.or(error).unwrap_or_default();
@@ -372,18 +404,18 @@ fn execute(
         started.elapsed(),
         text,
     );
-    if let Some(command) = &job.notify {
-        notify(command, &job.name, status, text);
+    if let Some(command) = &job.def.notify {
+        notify(command, &job.def.name, status, text);
     }
     outcome.is_ok()
 }
 
 /// One line per run (time, job, status, duration), then the reply or error.
 fn log_line(job: &Job, scheduled: i64, status: RunStatus, took: Duration, text: &str) {
-    let time = super::time_in_zone(Some(scheduled), &job.tz).unwrap_or_default();
+    let time = super::time_in_zone(Some(scheduled), &job.def.tz).unwrap_or_default();
     let mut entry = format!(
         "{time} job={} status={status} duration={:.2}s\n",
-        job.name,
+        job.def.name,
         took.as_secs_f64()
     );
     if !text.is_empty() {
@@ -411,8 +443,13 @@ fn notify(command: &str, job: &str, status: RunStatus, text: &str) {
             return;
         }
     };
+    // Written from a thread: a command that never reads a long reply must not block us
+    // before its timeout can apply. The thread ends when the command exits or is killed.
     if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(text.as_bytes());
+        let text = text.to_string();
+        thread::spawn(move || {
+            let _ = stdin.write_all(text.as_bytes());
+        });
     }
     match crate::child::wait_with_timeout(&mut child, NOTIFY_TIMEOUT) {
         Ok(Some(status)) if status.success() => {}
@@ -479,22 +516,32 @@ impl DaemonLock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cron::store::NewJob;
+    use crate::cron::schedule::Spec;
+    use crate::cron::store::JobDef;
     use std::sync::atomic::AtomicUsize;
 
     /// A minute boundary long ago, so every test fire is "due".
     const FIRE: i64 = 1_700_000_040;
 
-    fn store_with_job(name: &str, grace_secs: i64) -> PathBuf {
-        let path = crate::test_support::scratch_dir(name).join("jobs.sqlite");
-        let job = NewJob {
+    /// A job called `job`, in UTC, with no extras.
+    fn def(spec: Spec, grace_secs: i64) -> JobDef {
+        JobDef {
             name: "job".into(),
             message: "say hi".into(),
-            cron: "* * * * *".into(),
+            spec,
             tz: "UTC".into(),
             grace_secs,
             notify: None,
-        };
+            model: None,
+            provider: None,
+            session: None,
+            tools: true,
+        }
+    }
+
+    fn store_with_job(name: &str, grace_secs: i64) -> PathBuf {
+        let path = crate::test_support::scratch_dir(name).join("jobs.sqlite");
+        let job = def(Spec::Cron("* * * * *".into()), grace_secs);
         Store::open(&path)
             .unwrap()
             .add(&job, FIRE, false, 0)
@@ -528,6 +575,139 @@ mod tests {
     #[test]
     fn fire_while_previous_run_goes_is_skipped() {
         assert_eq!(plan_fire(1000, 600, 1000, true), FirePlan::Skipped);
+    }
+
+    fn job(spec: Spec, grace_secs: i64, due: i64) -> Job {
+        Job {
+            id: 1,
+            def: def(spec, grace_secs),
+            enabled: true,
+            next_fire: Some(due),
+            last_status: None,
+        }
+    }
+
+    fn check_plan(job: &Job, now: i64, expected: (i64, RunStatus, Option<i64>, bool)) {
+        let claim = plan(job, now, false).unwrap();
+        assert_eq!(
+            (
+                claim.scheduled,
+                claim.status,
+                claim.next_fire,
+                claim.enabled
+            ),
+            expected,
+            "{:?} at {now}",
+            job.def.spec
+        );
+    }
+
+    /// 2026-12-01T10:00:00Z.
+    const TEN: i64 = 1_796_119_200;
+
+    #[test]
+    fn the_latest_missed_fire_runs_when_it_is_within_grace_though_older_ones_are_not() {
+        // Every 5 minutes, down from just before 10:00 until 10:12: the 10:00 fire is 12
+        // minutes old, the 10:10 one 2 minutes, well within the 600 s grace.
+        let every_five = job(Spec::Cron("*/5 * * * *".into()), 600, TEN);
+        check_plan(
+            &every_five,
+            TEN + 720,
+            (TEN + 600, RunStatus::Running, Some(TEN + 900), true),
+        );
+        // Every 4 s with a grace of 2, left alone for 4.5 s: the newest fire is due.
+        let every_four = job(Spec::Cron("*/4 * * * * *".into()), 2, TEN);
+        check_plan(
+            &every_four,
+            TEN + 4,
+            (TEN + 4, RunStatus::Running, Some(TEN + 8), true),
+        );
+    }
+
+    #[test]
+    fn when_even_the_latest_fire_is_beyond_grace_one_missed_run_is_recorded() {
+        let every_five = job(Spec::Cron("*/5 * * * *".into()), 60, TEN);
+        check_plan(
+            &every_five,
+            TEN + 720,
+            (TEN + 600, RunStatus::Missed, Some(TEN + 900), true),
+        );
+        // A daily job after a two-day outage: one missed, then tomorrow.
+        let daily = job(Spec::Cron("0 10 * * *".into()), 600, TEN);
+        check_plan(
+            &daily,
+            TEN + 2 * 86_400 + 3600,
+            (
+                TEN + 2 * 86_400,
+                RunStatus::Missed,
+                Some(TEN + 3 * 86_400),
+                true,
+            ),
+        );
+    }
+
+    #[test]
+    fn a_fire_exactly_grace_old_still_runs() {
+        let hourly = job(Spec::Cron("0 * * * *".into()), 600, TEN);
+        check_plan(
+            &hourly,
+            TEN + 600,
+            (TEN, RunStatus::Running, Some(TEN + 3600), true),
+        );
+        check_plan(
+            &hourly,
+            TEN + 601,
+            (TEN, RunStatus::Missed, Some(TEN + 3600), true),
+        );
+    }
+
+    #[test]
+    fn a_one_shot_runs_or_is_missed_once_and_is_then_done() {
+        let once = job(Spec::At(TEN), 600, TEN);
+        check_plan(&once, TEN + 30, (TEN, RunStatus::Running, None, false));
+        check_plan(&once, TEN + 601, (TEN, RunStatus::Missed, None, false));
+    }
+
+    #[test]
+    fn an_interval_keeps_its_phase_after_downtime() {
+        let spec = Spec::Every {
+            text: "1h".into(),
+            secs: 3600,
+            anchor: TEN + 17,
+        };
+        let hourly = job(spec, 600, TEN + 3617);
+        check_plan(
+            &hourly,
+            TEN + 3 * 3600 + 117,
+            (
+                TEN + 3 * 3600 + 17,
+                RunStatus::Running,
+                Some(TEN + 4 * 3600 + 17),
+                true,
+            ),
+        );
+    }
+
+    #[test]
+    fn a_frequent_job_after_a_long_outage_finds_its_latest_fire_without_stepping_through_it_all() {
+        let every_second = job(Spec::Cron("* * * * * *".into()), 600, TEN);
+        let now = TEN + 30 * 86_400 + 5;
+        check_plan(
+            &every_second,
+            now,
+            (now, RunStatus::Running, Some(now + 1), true),
+        );
+        let every_minute = job(Spec::Cron("* * * * *".into()), 600, TEN);
+        check_plan(
+            &every_minute,
+            TEN + 10 * 86_400 + 59,
+            (
+                TEN + 10 * 86_400,
+                RunStatus::Running,
+                Some(TEN + 10 * 86_400 + 60),
+                true,
+            ),
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Pure scheduling: a cron expression in a time zone, and the next fire after an instant.
+//! Pure scheduling: when a job fires (a cron expression in a time zone, once at an instant,
+//! or at a fixed interval), the next fire after an instant, and the latest fire at or before
+//! one.
 //!
 //! Nothing here reads the clock; callers pass "now" in, so every rule can be tested with
 //! plain values.
@@ -50,20 +52,106 @@ impl Schedule {
             .map(|next| next.timestamp())
     }
 
-    /// The zone the schedule runs in.
-    pub fn zone(&self) -> &TimeZone {
-        &self.zone
+    /// The latest fire at or before `now`, given that `due` is a fire at or before it. Steps
+    /// forward from `due`, the same walk that computed every fire so far; after a long outage
+    /// of a frequent job it jumps to just before `now` instead of stepping through it all.
+    fn latest_at_or_before(&self, due: i64, now: i64) -> i64 {
+        let mut latest = due;
+        for _ in 0..MAX_FORWARD_STEPS {
+            match self.next_seconds(latest) {
+                Some(next) if next <= now => latest = next,
+                _ => return latest,
+            }
+        }
+        // Two fires back from now, found backwards, then forward again: the forward walk
+        // keeps DST gaps and folds exactly as the schedule always treats them.
+        let before = |at: i64| {
+            let from = Timestamp::from_second(at).ok()?.to_zoned(self.zone.clone());
+            let previous = self.cron.find_previous_occurrence(&from, false).ok()?;
+            Some(previous.timestamp().as_second())
+        };
+        let mut latest = before(now + 1)
+            .and_then(before)
+            .map_or(latest, |start| start.max(latest));
+        while let Some(next) = self.next_seconds(latest).filter(|&next| next <= now) {
+            latest = next;
+        }
+        latest
+    }
+
+    fn next_seconds(&self, after: i64) -> Option<i64> {
+        self.next_after(Timestamp::from_second(after).ok()?)
+            .map(|next| next.as_second())
     }
 }
 
-/// The next fire of `expression` in `zone` strictly after `now` (Unix seconds); fires missed
-/// in between coalesce into it. An error means the schedule no longer loads (its zone vanished
-/// from the system, say).
-pub fn next_fire_after(expression: &str, zone: &str, now: i64) -> Result<Option<i64>> {
-    let now = Timestamp::from_second(now)
-        .map_err(|error| Error::Failed(format!("invalid time {now}: {error}")))?;
-    let schedule = Schedule::parse(expression, zone, now)?;
-    Ok(schedule.next_after(now).map(|next| next.as_second()))
+/// How a job's fire times are given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spec {
+    /// A cron expression, exactly as typed.
+    Cron(String),
+    /// Once, at this instant (Unix seconds): `--at` and `--in`.
+    At(i64),
+    /// Every `secs` seconds (typed as `text`, like `90m`), at `anchor + k * secs`.
+    Every {
+        text: String,
+        secs: i64,
+        anchor: i64,
+    },
+}
+
+/// The shortest interval `--every` takes: the scheduler's resolution is a second, but an
+/// agent turn more often than once a minute is a loop, not a schedule.
+pub const MIN_EVERY_SECS: i64 = 60;
+
+/// After this many missed fires the search for the latest one jumps instead of stepping.
+const MAX_FORWARD_STEPS: usize = 1000;
+
+impl Spec {
+    /// Whether the job fires once only.
+    pub fn is_one_shot(&self) -> bool {
+        matches!(self, Spec::At(_))
+    }
+
+    /// The first fire strictly after `after` (Unix seconds) in `zone`; `None` when there is
+    /// none (a one-shot whose time has come). An error means the schedule no longer loads
+    /// (its zone vanished from the system, say).
+    pub fn next_after(&self, zone: &str, after: i64) -> Result<Option<i64>> {
+        match self {
+            Spec::Cron(expression) => {
+                let after_ts = timestamp(after)?;
+                let schedule = Schedule::parse(expression, zone, after_ts)?;
+                Ok(schedule.next_after(after_ts).map(|next| next.as_second()))
+            }
+            Spec::At(at) => Ok((*at > after).then_some(*at)),
+            Spec::Every { secs, anchor, .. } => {
+                // The phase never shifts: fires stay on anchor + k * secs, whatever was missed.
+                let periods = (after - anchor).div_euclid(*secs) + 1;
+                Ok(Some(anchor + periods.max(1) * secs))
+            }
+        }
+    }
+
+    /// The latest fire at or before `now`, given that `due` (the stored next fire, at or
+    /// before `now`) is one. Fires missed during downtime coalesce into this one (SPEC §5).
+    pub fn latest_fire(&self, zone: &str, due: i64, now: i64) -> Result<i64> {
+        match self {
+            Spec::At(at) => Ok(*at),
+            Spec::Every { secs, anchor, .. } => {
+                let periods = (now - anchor).div_euclid(*secs);
+                Ok((anchor + periods * secs).max(due))
+            }
+            Spec::Cron(expression) => {
+                let schedule = Schedule::parse(expression, zone, timestamp(due)?)?;
+                Ok(schedule.latest_at_or_before(due, now))
+            }
+        }
+    }
+}
+
+fn timestamp(seconds: i64) -> Result<Timestamp> {
+    Timestamp::from_second(seconds)
+        .map_err(|error| Error::Failed(format!("invalid time {seconds}: {error}")))
 }
 
 /// Loads an IANA zone from the system database, with an error that says what to do.
@@ -184,7 +272,7 @@ mod tests {
         let mut fires = Vec::new();
         for _ in 0..expected.len() {
             now = schedule.next_after(now).unwrap();
-            fires.push(format_in(now, schedule.zone()));
+            fires.push(format_in(now, &schedule.zone));
         }
         assert_eq!(fires, expected, "{expression} in {zone} from {from}");
     }
@@ -199,10 +287,8 @@ mod tests {
     fn missed_fires_coalesce_into_the_next_future_one() {
         // Down for a day: the next fire is the first one after now, not the first missed.
         let now = 3600 * 24 + 17;
-        assert_eq!(
-            next_fire_after("*/5 * * * *", "UTC", now).unwrap(),
-            Some(3600 * 24 + 300)
-        );
+        let spec = Spec::Cron("*/5 * * * *".into());
+        assert_eq!(spec.next_after("UTC", now).unwrap(), Some(3600 * 24 + 300));
     }
 
     #[test]

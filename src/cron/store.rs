@@ -1,8 +1,10 @@
 //! The job store: the only SQLite code. Jobs, their run history, and the compare-and-set claim
 //! that makes each fire run once even with several schedulers on one file.
 
+use super::schedule::Spec;
 use crate::error::{Error, Result};
 use crate::truncate;
+use rusqlite::config::DbConfig;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use std::fmt;
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The schema this build writes; older stores are migrated forward on open.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 /// How long a statement waits for another process's write before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Runs kept per job.
@@ -50,6 +52,43 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL              -- last_seen: the latest wall-clock time a scheduler saw
 );
+";
+
+/// Version 2: one-shot (`at`) and interval (`every`) schedules beside cron expressions, and
+/// per-job model, provider, session and tools. SQLite cannot relax the NOT NULL of `cron` in
+/// place, so the table is rebuilt, keeping ids, so run history stays attached by name.
+const MIGRATE_V2: &str = "
+DROP INDEX jobs_by_next_fire;
+ALTER TABLE jobs RENAME TO jobs_v1;
+CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    message     TEXT NOT NULL,
+    cron        TEXT,                   -- cron jobs: the expression exactly as typed
+    at          INTEGER,                -- one-shot jobs: the fire time, Unix seconds
+    every       TEXT,                   -- interval jobs: the interval exactly as typed
+    every_secs  INTEGER,
+    anchor      INTEGER,                -- interval jobs: fires fall on anchor + k * every_secs
+    tz          TEXT NOT NULL,          -- IANA zone
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    grace_secs  INTEGER NOT NULL DEFAULT 600,
+    notify      TEXT,
+    model       TEXT,                   -- NULL: the config's at the time of the fire
+    provider    TEXT,
+    session     TEXT,
+    tools       INTEGER NOT NULL DEFAULT 1,
+    next_fire   INTEGER,                -- Unix seconds (UTC); NULL when disabled or done
+    last_status TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    CHECK ((cron IS NOT NULL) + (at IS NOT NULL) + (every IS NOT NULL) = 1)
+);
+INSERT INTO jobs (id, name, message, cron, tz, enabled, grace_secs, notify, next_fire,
+                  last_status, created_at, updated_at)
+    SELECT id, name, message, cron, tz, enabled, grace_secs, notify, next_fire, last_status,
+           created_at, updated_at FROM jobs_v1;
+DROP TABLE jobs_v1;
+CREATE INDEX jobs_by_next_fire ON jobs (enabled, next_fire);
 ";
 
 /// How a run ended, or that it is still going. Stored as its lowercase name.
@@ -114,30 +153,43 @@ impl FromSql for RunStatus {
     }
 }
 
-/// A stored job.
+/// What a job is: everything `cron-add` sets and `cron-edit` changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDef {
+    pub name: String,
+    pub message: String,
+    pub spec: Spec,
+    pub tz: String,
+    pub grace_secs: i64,
+    pub notify: Option<String>,
+    /// The model its turns use; `None` follows the config at the time of the fire.
+    pub model: Option<String>,
+    /// The provider its turns use; `None` follows the config.
+    pub provider: Option<String>,
+    /// The conversation its turns continue, if any.
+    pub session: Option<String>,
+    /// Whether its turns are offered tools.
+    pub tools: bool,
+}
+
+/// A stored job: its definition and its state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: i64,
-    pub name: String,
-    pub message: String,
-    pub cron: String,
-    pub tz: String,
+    pub def: JobDef,
     pub enabled: bool,
-    pub grace_secs: i64,
-    pub notify: Option<String>,
     pub next_fire: Option<i64>,
     pub last_status: Option<RunStatus>,
 }
 
-/// A job to add.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    pub name: String,
-    pub message: String,
-    pub cron: String,
-    pub tz: String,
-    pub grace_secs: i64,
-    pub notify: Option<String>,
+/// How a claimed fire leaves its job: the fire it is for, the next one, whether the job stays
+/// enabled (a one-shot that fired does not), and what the run is recorded as.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Claim {
+    pub scheduled: i64,
+    pub next_fire: Option<i64>,
+    pub enabled: bool,
+    pub status: RunStatus,
 }
 
 /// One recorded run.
@@ -159,26 +211,71 @@ pub struct Store {
     path: PathBuf,
 }
 
-const JOB_COLUMNS: &str =
-    "id, name, message, cron, tz, enabled, grace_secs, notify, next_fire, last_status";
+const JOB_COLUMNS: &str = "id, name, message, cron, at, every, every_secs, anchor, tz, enabled, \
+     grace_secs, notify, model, provider, session, tools, next_fire, last_status";
 
 fn job_from_row(row: &rusqlite::Row) -> rusqlite::Result<Job> {
+    let cron: Option<String> = row.get(3)?;
+    let at: Option<i64> = row.get(4)?;
+    let every: Option<String> = row.get(5)?;
+    let spec = match (cron, at, every) {
+        (Some(expression), _, _) => Spec::Cron(expression),
+        (None, Some(at), _) => Spec::At(at),
+        (None, None, Some(text)) => Spec::Every {
+            text,
+            secs: row.get(6)?,
+            anchor: row.get(7)?,
+        },
+        // The table's CHECK constraint makes this unreachable for rows we wrote.
+        (None, None, None) => {
+            return Err(rusqlite::Error::InvalidColumnType(
+                3,
+                "cron".into(),
+                rusqlite::types::Type::Null,
+            ));
+        }
+    };
     Ok(Job {
         id: row.get(0)?,
-        name: row.get(1)?,
-        message: row.get(2)?,
-        cron: row.get(3)?,
-        tz: row.get(4)?,
-        enabled: row.get(5)?,
-        grace_secs: row.get(6)?,
-        notify: row.get(7)?,
-        next_fire: row.get(8)?,
-        last_status: row.get(9)?,
+        def: JobDef {
+            name: row.get(1)?,
+            message: row.get(2)?,
+            spec,
+            tz: row.get(8)?,
+            grace_secs: row.get(10)?,
+            notify: row.get(11)?,
+            model: row.get(12)?,
+            provider: row.get(13)?,
+            session: row.get(14)?,
+            tools: row.get(15)?,
+        },
+        enabled: row.get(9)?,
+        next_fire: row.get(16)?,
+        last_status: row.get(17)?,
     })
 }
 
+/// The schedule columns of a spec: cron, at, every, every_secs, anchor.
+type SpecColumns<'a> = (
+    Option<&'a str>,
+    Option<i64>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn spec_columns(spec: &Spec) -> SpecColumns<'_> {
+    match spec {
+        Spec::Cron(expression) => (Some(expression), None, None, None, None),
+        Spec::At(at) => (None, Some(*at), None, None, None),
+        Spec::Every { text, secs, anchor } => (None, None, Some(text), Some(*secs), Some(*anchor)),
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed, mode 0600) and migrates the store at `path`.
+    /// Opens (creating if needed, mode 0600) and migrates the store at `path`. A file nanopy
+    /// refuses (not a database, the Python tool's APScheduler store, a newer schema) is
+    /// recognised by reading alone, and left byte for byte as it was.
     pub fn open(path: &Path) -> Result<Store> {
         if !path.exists() {
             // Create the file ourselves so it is private from the first byte.
@@ -206,27 +303,42 @@ impl Store {
     }
 
     fn prepare(&mut self) -> Result<()> {
-        let map = Error::store(&self.path);
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(map)?;
+        let path = self.path.clone();
+        let sql = |error| Error::store(&path)(error);
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        let version = self.recognise()?;
+        if self.pragma_text("journal_mode")? != "wal" {
+            self.conn
+                .pragma_update(None, "journal_mode", "WAL")
+                .map_err(sql)?;
+        }
+        // FULL: a commit is on disk before it returns, so a claimed fire stays claimed
+        // through a power cut (in WAL mode NORMAL may lose the last commits, and a lost claim
+        // is a fire run twice). The cost is one fsync per commit, so no checkpoint on close:
+        // a short-lived command pays only for its own commits; the daemon and SQLite's
+        // automatic checkpoints keep the WAL short.
         self.conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(Error::store(&self.path))?;
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
         self.conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(Error::store(&self.path))?;
-        self.migrate()
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(sql)?;
+        if version < SCHEMA_VERSION {
+            self.migrate()?;
+        }
+        Ok(())
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    /// Reads (never writes) what the file is, and refuses what is not ours; returns its
+    /// schema version.
+    fn recognise(&self) -> Result<i64> {
         let path = self.path.clone();
-        let tx = self
+        let version: i64 = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::store(&path))?;
-        let version: i64 = tx
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(Error::store(&path))?;
-        let apscheduler: bool = tx
+        let apscheduler: bool = self
+            .conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'",
                 [],
@@ -238,8 +350,8 @@ impl Store {
             return Err(Error::StoreRefused {
                 path,
                 reason: "this is the Python tool's APScheduler job store, which nanopy cannot \
-                          read; point `scheduler_db_path` at a new file and re-add the jobs with \
-                          `nanopy cron-add`"
+                         read; point `scheduler_db_path` at a new file and re-add the jobs with \
+                         `nanopy cron-add`"
                     .into(),
             });
         }
@@ -252,12 +364,43 @@ impl Store {
                 ),
             });
         }
+        Ok(version)
+    }
+
+    fn pragma_text(&self, name: &str) -> Result<String> {
+        self.conn
+            .pragma_query_value(None, name, |row| row.get(0))
+            .map_err(Error::store(&self.path))
+    }
+
+    /// Brings an older schema forward, in one transaction; another process may have done it
+    /// meanwhile, so the version is read again under the write lock.
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(Error::store(&path))?;
         if version < 1 {
             tx.execute_batch(SCHEMA_V1).map_err(Error::store(&path))?;
+        }
+        if version < 2 {
+            tx.execute_batch(MIGRATE_V2).map_err(Error::store(&path))?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(Error::store(&path))?;
         tx.commit().map_err(Error::store(&path))
+    }
+
+    /// Folds the write-ahead log into the database file, for the daemon now and then:
+    /// short-lived commands leave that to it (see `prepare`).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(Error::store(&self.path))
     }
 
     /// The file behind the store.
@@ -266,8 +409,9 @@ impl Store {
         &self.path
     }
 
-    /// Adds a job, or replaces the one of the same name when `replace` is set.
-    pub fn add(&mut self, job: &NewJob, next_fire: i64, replace: bool, now: i64) -> Result<Job> {
+    /// Adds a job, or replaces the one of the same name when `replace` is set (its history
+    /// stays).
+    pub fn add(&mut self, job: &JobDef, next_fire: i64, replace: bool, now: i64) -> Result<Job> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -284,33 +428,44 @@ impl Store {
             .is_some();
         if exists && !replace {
             return Err(Error::Input(format!(
-                "a job named `{}` exists already; pass --replace to overwrite it",
+                "a job named `{}` exists already; pass --replace to overwrite it, or change it \
+                 with `nanopy cron-edit`",
                 job.name
             )));
         }
-        tx.execute(
-            "INSERT INTO jobs (name, message, cron, tz, enabled, grace_secs, notify, next_fire,
-                               created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?8)
-             ON CONFLICT (name) DO UPDATE SET
-                message = excluded.message, cron = excluded.cron, tz = excluded.tz,
-                enabled = 1, grace_secs = excluded.grace_secs, notify = excluded.notify,
-                next_fire = excluded.next_fire, updated_at = excluded.updated_at",
-            params![
-                job.name,
-                job.message,
-                job.cron,
-                job.tz,
-                job.grace_secs,
-                job.notify,
-                next_fire,
-                now
-            ],
-        )
-        .map_err(Error::store(&path))?;
+        tx.execute("DELETE FROM jobs WHERE name = ?1", [&job.name])
+            .map_err(Error::store(&path))?;
+        write_job(&tx, None, job, true, Some(next_fire), now).map_err(Error::store(&path))?;
         tx.commit().map_err(Error::store(&path))?;
         self.job(&job.name)?
             .ok_or_else(|| Error::Failed("the job vanished right after being added".into()))
+    }
+
+    /// Changes the job called `name` in one write transaction: `change` gets the stored job
+    /// and sets its new definition and next fire. A scheduler's claim of the old next fire
+    /// fails from then on, so the old schedule never fires after the edit.
+    pub fn edit(
+        &mut self,
+        name: &str,
+        now: i64,
+        change: impl FnOnce(&mut Job) -> Result<()>,
+    ) -> Result<Job> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::store(&path))?;
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE name = ?1");
+        let mut job = tx
+            .query_row(&sql, [name], job_from_row)
+            .optional()
+            .map_err(Error::store(&path))?
+            .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
+        change(&mut job)?;
+        write_job(&tx, Some(job.id), &job.def, job.enabled, job.next_fire, now)
+            .map_err(Error::store(&path))?;
+        tx.commit().map_err(Error::store(&path))?;
+        Ok(job)
     }
 
     /// Every job, by name.
@@ -375,17 +530,12 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Claims the fire at `job.next_fire` for this process: moves the job's next fire to
-    /// `new_next_fire` only if no one else has (compare-and-set in a write transaction), and
-    /// records a run with `status`. Returns the run's id, or `None` if another scheduler
-    /// claimed the fire first.
-    pub fn claim(
-        &mut self,
-        job: &Job,
-        new_next_fire: Option<i64>,
-        status: RunStatus,
-        now: i64,
-    ) -> Result<Option<i64>> {
+    /// Claims the fire due at `job.next_fire` for this process: moves the job on as `claim`
+    /// says only if no one else has (compare-and-set in a write transaction), and records a
+    /// run for `claim.scheduled` with `claim.status`. Returns the run's id, or `None` if
+    /// another scheduler claimed the fire first (or the job was edited or disabled since it
+    /// was read).
+    pub fn claim(&mut self, job: &Job, claim: Claim, now: i64) -> Result<Option<i64>> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -393,16 +543,16 @@ impl Store {
             .map_err(Error::store(&path))?;
         let claimed = tx
             .execute(
-                "UPDATE jobs SET next_fire = ?3, updated_at = ?4
+                "UPDATE jobs SET next_fire = ?3, enabled = ?4, updated_at = ?5
                  WHERE id = ?1 AND enabled = 1 AND next_fire IS ?2",
-                params![job.id, job.next_fire, new_next_fire, now],
+                params![job.id, job.next_fire, claim.next_fire, claim.enabled, now],
             )
             .map_err(Error::store(&path))?;
         if claimed == 0 {
             return Ok(None);
         }
-        let run =
-            insert_run(&tx, &job.name, job.next_fire, status, now).map_err(Error::store(&path))?;
+        let run = insert_run(&tx, &job.def.name, Some(claim.scheduled), claim.status, now)
+            .map_err(Error::store(&path))?;
         tx.commit().map_err(Error::store(&path))?;
         Ok(Some(run))
     }
@@ -581,6 +731,51 @@ impl Store {
     }
 }
 
+/// Inserts (`id` None) or overwrites (`id` Some) one job row.
+fn write_job(
+    conn: &Connection,
+    id: Option<i64>,
+    job: &JobDef,
+    enabled: bool,
+    next_fire: Option<i64>,
+    now: i64,
+) -> rusqlite::Result<usize> {
+    let (cron, at, every, every_secs, anchor) = spec_columns(&job.spec);
+    conn.execute(
+        "INSERT INTO jobs (id, name, message, cron, at, every, every_secs, anchor, tz, enabled,
+                           grace_secs, notify, model, provider, session, tools, next_fire,
+                           created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)
+         ON CONFLICT (id) DO UPDATE SET
+            name = excluded.name, message = excluded.message, cron = excluded.cron,
+            at = excluded.at, every = excluded.every, every_secs = excluded.every_secs,
+            anchor = excluded.anchor, tz = excluded.tz, enabled = excluded.enabled,
+            grace_secs = excluded.grace_secs, notify = excluded.notify, model = excluded.model,
+            provider = excluded.provider, session = excluded.session, tools = excluded.tools,
+            next_fire = excluded.next_fire, updated_at = excluded.updated_at",
+        params![
+            id,
+            job.name,
+            job.message,
+            cron,
+            at,
+            every,
+            every_secs,
+            anchor,
+            job.tz,
+            enabled,
+            job.grace_secs,
+            job.notify,
+            job.model,
+            job.provider,
+            job.session,
+            job.tools,
+            next_fire,
+            now
+        ],
+    )
+}
+
 fn insert_run(
     conn: &Connection,
     job: &str,
@@ -617,34 +812,36 @@ mod tests {
         Store::open(&crate::test_support::scratch_dir(name).join("jobs.sqlite")).unwrap()
     }
 
-    fn new_job(name: &str) -> NewJob {
-        NewJob {
+    fn new_job(name: &str) -> JobDef {
+        JobDef {
             name: name.into(),
             message: "hello".into(),
-            cron: "* * * * *".into(),
+            spec: Spec::Cron("* * * * *".into()),
             tz: "UTC".into(),
             grace_secs: 600,
             notify: None,
+            model: None,
+            provider: None,
+            session: None,
+            tools: true,
         }
     }
+
+    /// The claim of the fire at 100, moving the job on to 160.
+    const RUN_AT_100: Claim = Claim {
+        scheduled: 100,
+        next_fire: Some(160),
+        enabled: true,
+        status: RunStatus::Running,
+    };
 
     #[test]
     fn a_fire_can_be_claimed_only_once() {
         let mut first = store("claim");
         let job = first.add(&new_job("a"), 100, false, 0).unwrap();
         let mut second = Store::open(first.path()).unwrap();
-        assert!(
-            first
-                .claim(&job, Some(160), RunStatus::Running, 100)
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            second
-                .claim(&job, Some(160), RunStatus::Running, 100)
-                .unwrap()
-                .is_none()
-        );
+        assert!(first.claim(&job, RUN_AT_100, 100).unwrap().is_some());
+        assert!(second.claim(&job, RUN_AT_100, 100).unwrap().is_none());
         assert_eq!(second.job("a").unwrap().unwrap().next_fire, Some(160));
     }
 
@@ -677,7 +874,10 @@ mod tests {
         );
         let mut changed = new_job("a");
         changed.message = "new".into();
-        assert_eq!(store.add(&changed, 200, true, 0).unwrap().message, "new");
+        assert_eq!(
+            store.add(&changed, 200, true, 0).unwrap().def.message,
+            "new"
+        );
         assert_eq!(store.jobs().unwrap().len(), 1);
     }
 
@@ -703,10 +903,7 @@ mod tests {
     fn stored_output_is_capped() {
         let mut store = store("output-cap");
         let job = store.add(&new_job("a"), 100, false, 0).unwrap();
-        let run = store
-            .claim(&job, Some(160), RunStatus::Running, 100)
-            .unwrap()
-            .unwrap();
+        let run = store.claim(&job, RUN_AT_100, 100).unwrap().unwrap();
         let long = "y".repeat(MAX_STORED_TEXT * 4);
         store
             .finish_run(run, RunStatus::Ok, Some(&long), None, 101)
@@ -720,10 +917,7 @@ mod tests {
     fn runs_of_dead_processes_become_interrupted() {
         let mut store = store("interrupted");
         let job = store.add(&new_job("a"), 100, false, 0).unwrap();
-        store
-            .claim(&job, Some(160), RunStatus::Running, 100)
-            .unwrap()
-            .unwrap();
+        store.claim(&job, RUN_AT_100, 100).unwrap().unwrap();
         assert_eq!(store.mark_interrupted(&|_| true, 101).unwrap(), 0);
         assert_eq!(store.mark_interrupted(&|_| false, 101).unwrap(), 1);
         assert_eq!(
@@ -751,6 +945,93 @@ mod tests {
             .unwrap();
         let error = Store::open(store.path()).err().unwrap().to_string();
         assert!(error.contains("newer than this nanopy"), "{error}");
+    }
+
+    /// Opens `path`, which must be refused, and checks that not one byte changed.
+    fn refused_untouched(path: &Path, expect: &str) {
+        let before = std::fs::read(path).unwrap();
+        let error = Store::open(path).err().unwrap();
+        assert!(error.to_string().contains(expect), "{error}");
+        assert_eq!(error.exit_code(), 3);
+        assert_eq!(std::fs::read(path).unwrap(), before, "{}", path.display());
+        let dir = path.parent().unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir).unwrap().count(),
+            1,
+            "a journal was left"
+        );
+    }
+
+    #[test]
+    fn refused_stores_are_left_byte_for_byte() {
+        let dir = crate::test_support::scratch_dir("refused-aps");
+        let aps = dir.join("jobs.sqlite");
+        let db = Connection::open(&aps).unwrap();
+        db.execute_batch(
+            "CREATE TABLE apscheduler_jobs (id TEXT, next_run_time REAL, job_state BLOB);
+             INSERT INTO apscheduler_jobs VALUES ('a', 1.0, x'00');",
+        )
+        .unwrap();
+        drop(db);
+        refused_untouched(&aps, "APScheduler");
+
+        let newer = crate::test_support::scratch_dir("refused-newer").join("jobs.sqlite");
+        let db = Connection::open(&newer).unwrap();
+        db.execute_batch("CREATE TABLE x (a); PRAGMA user_version = 99;")
+            .unwrap();
+        drop(db);
+        refused_untouched(&newer, "newer than this nanopy");
+
+        let text = crate::test_support::scratch_dir("refused-text").join("jobs.sqlite");
+        std::fs::write(
+            &text,
+            "this is not a database, it is a shopping list\n".repeat(100),
+        )
+        .unwrap();
+        refused_untouched(&text, "not an SQLite database");
+    }
+
+    #[test]
+    fn a_store_written_by_the_first_release_opens_with_its_jobs_and_history() {
+        let path = crate::test_support::scratch_dir("v1").join("jobs.sqlite");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jobs-v1.sqlite"),
+            &path,
+        )
+        .unwrap();
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let jobs = store.jobs().unwrap();
+        assert_eq!(jobs.len(), 2);
+        let digest = &jobs[0];
+        assert_eq!(digest.def.name, "daily-digest");
+        assert_eq!(digest.def.spec, Spec::Cron("0 7 * * MON-FRI".into()));
+        assert_eq!(digest.def.tz, "Asia/Jakarta");
+        assert_eq!(digest.def.grace_secs, 300);
+        assert_eq!(digest.def.notify.as_deref(), Some("cat > /dev/null"));
+        assert_eq!((digest.def.model.clone(), digest.def.tools), (None, true));
+        assert!(digest.enabled && digest.next_fire.is_some());
+        assert_eq!(digest.last_status, Some(RunStatus::Failed));
+        let quarter = &jobs[1];
+        assert_eq!(quarter.def.spec, Spec::Cron("*/15 * * * *".into()));
+        assert!(!quarter.enabled && quarter.next_fire.is_none());
+        let runs = store.runs(Some("daily-digest"), 10).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].status, RunStatus::Failed);
+        assert!(
+            runs[0]
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("connection refused")
+        );
+        // Opening again migrates nothing and writes nothing.
+        drop(store);
+        assert_eq!(Store::open(&path).unwrap().jobs().unwrap(), jobs);
     }
 
     #[test]

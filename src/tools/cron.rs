@@ -2,7 +2,7 @@
 //! at 7"). Never offered to a turn a scheduled job runs, so a job cannot breed jobs.
 
 use super::{Tool, ToolError, ToolResult, string_arg};
-use crate::cron::{self, store::NewJob, store::Store};
+use crate::cron::{self, When, store::JobDef, store::Store};
 use crate::json_shape;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -20,8 +20,10 @@ impl Tool for CronAdd {
     }
 
     fn description(&self) -> &str {
-        "Schedule a recurring agent job: at each time matching the cron expression, the \
-         message is sent to the assistant and the reply is logged."
+        "Schedule an agent job: at each fire the message is sent to the assistant and the \
+         reply is logged. Give exactly one schedule: `cron` (recurring at clock times), `at` \
+         (once, at a time), `in` (once, after a delay, for \"remind me in 2 hours\") or `every` \
+         (at a fixed interval)."
     }
 
     fn parameters(&self) -> Value {
@@ -31,27 +33,55 @@ impl Tool for CronAdd {
                 "name": {"type": "string", "description": "A short unique job name, like `weekday-reminder`."},
                 "message": {"type": "string", "description": "What the assistant is asked at each run."},
                 "cron": {"type": "string", "description": "5-field crontab expression (minute hour day-of-month month day-of-week), e.g. `0 7 * * MON-FRI`."},
+                "at": {"type": "string", "description": "Once, at this time: RFC 3339, `YYYY-MM-DD HH:MM` or `HH:MM` in the job's zone."},
+                "in": {"type": "string", "description": "Once, after this delay, like `2h`, `45m` or `1h30m`."},
+                "every": {"type": "string", "description": "At this fixed interval (at least `1m`), like `90m`."},
                 "tz": {"type": "string", "description": "IANA time zone, e.g. `Asia/Jakarta`; default the system zone."}
             },
-            "required": ["name", "message", "cron"]
+            "required": ["name", "message"]
         })
     }
 
     fn call(&self, arguments: &Value) -> ToolResult {
-        let job = NewJob {
+        let text = |key: &str| {
+            arguments
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let mut schedules: Vec<When> = [
+            text("cron").map(When::Cron),
+            text("at").map(When::At),
+            text("in").map(When::In),
+            text("every").map(When::Every),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if schedules.len() != 1 {
+            return Err(ToolError(
+                "give exactly one of `cron`, `at`, `in` or `every`".into(),
+            ));
+        }
+        let when = schedules.remove(0);
+        let now = jiff::Timestamp::now();
+        let tz = text("tz").unwrap_or_else(cron::schedule::system_zone_name);
+        let job = JobDef {
             name: string_arg(arguments, "name")?.to_string(),
             message: string_arg(arguments, "message")?.to_string(),
-            cron: string_arg(arguments, "cron")?.to_string(),
-            tz: arguments
-                .get("tz")
-                .and_then(Value::as_str)
-                .map_or_else(cron::schedule::system_zone_name, str::to_string),
+            spec: when.resolve(&tz, now)?,
+            tz,
             grace_secs: cron::DEFAULT_GRACE_SECS,
+            // The model never sets a command to run: notify stays the user's.
             notify: None,
+            model: None,
+            provider: None,
+            session: None,
+            tools: true,
         };
         let mut store = Store::open(&self.0)?;
-        let added = cron::add(&mut store, job, false, jiff::Timestamp::now())?;
-        Ok(added.summary())
+        let saved = cron::add(&mut store, job, false, now)?;
+        Ok(saved.summary("added"))
     }
 }
 
@@ -112,7 +142,29 @@ mod tests {
         let error = CronAdd(store)
             .call(&json!({"name": " ", "message": "m", "cron": "* * * * *"}))
             .unwrap_err();
-        assert!(error.0.contains("job name cannot be empty"), "{error}");
+        assert!(
+            error.0.contains("a job name starts or ends with a space"),
+            "{error}"
+        );
         assert!(!error.0.contains("--help"), "{error}");
+    }
+
+    #[test]
+    fn remind_me_in_two_hours_makes_a_one_shot_job() {
+        let store = crate::test_support::scratch_dir("tool-cron-in").join("jobs.sqlite");
+        let reply = CronAdd(store.clone())
+            .call(&json!({"name": "tea", "message": "tea time", "in": "2h", "tz": "UTC"}))
+            .unwrap();
+        assert!(reply.contains("once at"), "{reply}");
+        let job = Store::open(&store).unwrap().job("tea").unwrap().unwrap();
+        let in_two_hours = jiff::Timestamp::now().as_second() + 7200;
+        assert!(
+            matches!(job.def.spec, crate::cron::schedule::Spec::At(at) if (at - in_two_hours).abs() < 5)
+        );
+        assert_eq!(job.def.notify, None);
+        let both = CronAdd(store)
+            .call(&json!({"name": "x", "message": "m", "in": "2h", "every": "1h"}))
+            .unwrap_err();
+        assert!(both.0.contains("exactly one"), "{both}");
     }
 }

@@ -1,18 +1,11 @@
 //! One agent turn end to end: requests sent, replies printed, rules learned, tools called.
 
-use crate::support::{FakeServer, Reply, Workdir};
+use crate::support::{Reply, Workdir, with_server};
 use serde_json::Value;
-
-fn setup(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
-    let server = FakeServer::start(replies);
-    let wd = Workdir::new(name);
-    wd.config_for(&server);
-    (wd, server)
-}
 
 #[test]
 fn plain_turn_prints_the_reply_and_sends_system_then_user() {
-    let (wd, server) = setup("agent-plain", vec![Reply::text("Hello there")]);
+    let (wd, server) = with_server("agent-plain", vec![Reply::text("Hello there")]);
     wd.nanopy(&["agent", "say", "hello"])
         .run()
         .success()
@@ -50,7 +43,7 @@ fn plain_turn_prints_the_reply_and_sends_system_then_user() {
 
 #[test]
 fn message_comes_from_stdin_without_arguments_or_with_dash() {
-    let (wd, server) = setup("agent-stdin", vec![Reply::text("a"), Reply::text("b")]);
+    let (wd, server) = with_server("agent-stdin", vec![Reply::text("a"), Reply::text("b")]);
     wd.nanopy(&["agent"])
         .stdin("from stdin\n")
         .run()
@@ -68,14 +61,14 @@ fn message_comes_from_stdin_without_arguments_or_with_dash() {
 
 #[test]
 fn empty_message_is_a_usage_error() {
-    let (wd, server) = setup("agent-empty", vec![]);
+    let (wd, server) = with_server("agent-empty", vec![]);
     wd.nanopy(&["agent"]).stdin("  \n").run().status(2);
     assert!(server.requests().is_empty());
 }
 
 #[test]
 fn model_flag_overrides_config() {
-    let (wd, server) = setup("agent-model", vec![Reply::text("ok")]);
+    let (wd, server) = with_server("agent-model", vec![Reply::text("ok")]);
     wd.nanopy(&["agent", "--model", "other", "hi"])
         .run()
         .success();
@@ -84,7 +77,7 @@ fn model_flag_overrides_config() {
 
 #[test]
 fn feedback_is_learned_and_injected_into_later_requests() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "agent-feedback",
         vec![Reply::text("Understood."), Reply::text("Paris.")],
     );
@@ -114,7 +107,7 @@ fn feedback_is_learned_and_injected_into_later_requests() {
 
 #[test]
 fn questions_are_not_learned_as_rules() {
-    let (wd, _server) = setup("agent-question", vec![Reply::text("Because.")]);
+    let (wd, _server) = with_server("agent-question", vec![Reply::text("Because.")]);
     wd.nanopy(&["agent", "why do I always forget my keys?"])
         .run()
         .success();
@@ -123,7 +116,7 @@ fn questions_are_not_learned_as_rules() {
 
 #[test]
 fn newer_rules_come_last_in_the_system_message() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "agent-rule-order",
         vec![Reply::text("ok"), Reply::text("ok"), Reply::text("ok")],
     );
@@ -150,7 +143,7 @@ fn newer_rules_come_last_in_the_system_message() {
 
 #[test]
 fn local_tool_call_runs_without_the_provider() {
-    let (wd, server) = setup("agent-local-tool", vec![]);
+    let (wd, server) = with_server("agent-local-tool", vec![]);
     let out = wd.nanopy(&["agent", "tool:time"]).run().success().stdout();
     let stamp: i64 = out
         .trim()
@@ -171,7 +164,7 @@ fn local_tool_call_runs_without_the_provider() {
 
 #[test]
 fn local_call_of_unknown_tool_exits_2_listing_tools() {
-    let (wd, _server) = setup("agent-unknown-tool", vec![]);
+    let (wd, _server) = with_server("agent-unknown-tool", vec![]);
     wd.nanopy(&["agent", "tool:nope {}"])
         .run()
         .status(2)
@@ -181,7 +174,7 @@ fn local_call_of_unknown_tool_exits_2_listing_tools() {
 
 #[test]
 fn local_call_with_bad_json_exits_2_naming_the_position() {
-    let (wd, _server) = setup("agent-bad-json", vec![]);
+    let (wd, _server) = with_server("agent-bad-json", vec![]);
     wd.nanopy(&["agent", r#"tool:time {"a": }"#])
         .run()
         .status(2)
@@ -190,7 +183,7 @@ fn local_call_with_bad_json_exits_2_naming_the_position() {
 
 #[test]
 fn failing_local_tool_exits_1() {
-    let (wd, _server) = setup("agent-tool-fails", vec![]);
+    let (wd, _server) = with_server("agent-tool-fails", vec![]);
     wd.nanopy(&["agent", r#"tool:memory_get {"key": "absent"}"#])
         .run()
         .status(1)
@@ -199,7 +192,7 @@ fn failing_local_tool_exits_1() {
 
 #[test]
 fn tool_calls_run_and_results_go_back_with_their_ids() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "agent-tool-loop",
         vec![
             Reply::tool_calls(&[("call_a", "time", "{}"), ("call_b", "nope", "{}")]),
@@ -246,7 +239,7 @@ fn tool_loop_stops_after_eight_rounds_without_offering_tools() {
         .map(|id| Reply::tool_calls(&[(id.as_str(), "time", "{}")]))
         .collect();
     replies.push(Reply::text("never reached"));
-    let (wd, server) = setup("agent-round-cap", replies);
+    let (wd, server) = with_server("agent-round-cap", replies);
     wd.nanopy(&["agent", "loop forever"])
         .run()
         .success()
@@ -262,14 +255,14 @@ fn tool_loop_stops_after_eight_rounds_without_offering_tools() {
 
 #[test]
 fn no_tools_flag_offers_no_tools() {
-    let (wd, server) = setup("agent-no-tools", vec![Reply::text("ok")]);
+    let (wd, server) = with_server("agent-no-tools", vec![Reply::text("ok")]);
     wd.nanopy(&["agent", "--no-tools", "hi"]).run().success();
     assert!(server.requests()[0].json().get("tools").is_none());
 }
 
 #[test]
 fn json_output_carries_reply_tools_rule_model_and_usage() {
-    let (wd, _server) = setup(
+    let (wd, _server) = with_server(
         "agent-json",
         vec![
             Reply::tool_calls(&[("c1", "time", "{}")]),
@@ -298,7 +291,7 @@ fn json_output_carries_reply_tools_rule_model_and_usage() {
 
 #[test]
 fn json_output_has_null_rule_when_nothing_learned() {
-    let (wd, _server) = setup("agent-json-null", vec![Reply::text("hi")]);
+    let (wd, _server) = with_server("agent-json-null", vec![Reply::text("hi")]);
     let json = wd
         .nanopy(&["agent", "--json", "hello"])
         .run()
@@ -310,7 +303,7 @@ fn json_output_has_null_rule_when_nothing_learned() {
 
 #[test]
 fn stream_prints_pieces_and_sends_stream_true() {
-    let (wd, server) = setup("agent-stream", vec![Reply::stream(&["Hel", "lo", "!"])]);
+    let (wd, server) = with_server("agent-stream", vec![Reply::stream(&["Hel", "lo", "!"])]);
     wd.nanopy(&["agent", "--stream", "hi"])
         .run()
         .success()
@@ -327,7 +320,7 @@ fn tool_calls_are_honoured_when_the_reply_also_has_text() {
             "tool_calls": [{"id": "t1", "type": "function",
                             "function": {"name": "time", "arguments": "{}"}}]}}]}),
     );
-    let (wd, server) = setup("agent-text-and-tools", vec![both, Reply::text("Done.")]);
+    let (wd, server) = with_server("agent-text-and-tools", vec![both, Reply::text("Done.")]);
     wd.nanopy(&["agent", "time?"])
         .run()
         .success()
@@ -339,7 +332,7 @@ fn tool_calls_are_honoured_when_the_reply_also_has_text() {
 
 #[test]
 fn model_schedules_a_job_with_the_cron_add_tool() {
-    let (wd, _server) = setup(
+    let (wd, _server) = with_server(
         "agent-cron-tool",
         vec![
             Reply::tool_calls(&[(
@@ -368,7 +361,7 @@ fn model_schedules_a_job_with_the_cron_add_tool() {
 
 #[test]
 fn scheduled_turns_are_not_offered_scheduling_tools() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "agent-job-tools",
         vec![Reply::text("user"), Reply::text("job")],
     );
@@ -421,7 +414,7 @@ fn streamed_tool_call_deltas_are_assembled_and_run() {
         events: chunks.iter().map(|c| c.to_string()).collect(),
         pause: std::time::Duration::from_millis(5),
     };
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "agent-stream-tools",
         vec![stream, Reply::stream(&["Saved", "."])],
     );
@@ -441,7 +434,7 @@ fn streamed_tool_call_deltas_are_assembled_and_run() {
 
 #[test]
 fn model_cannot_rewrite_the_learned_rules_through_memory_set() {
-    let (wd, _server) = setup(
+    let (wd, _server) = with_server(
         "agent-rules-protected",
         vec![
             Reply::tool_calls(&[(
@@ -468,7 +461,7 @@ fn model_cannot_rewrite_the_learned_rules_through_memory_set() {
 
 #[test]
 fn memory_set_tool_accepts_a_ttl() {
-    let (wd, _server) = setup(
+    let (wd, _server) = with_server(
         "agent-memory-ttl",
         vec![
             Reply::tool_calls(&[(
@@ -489,7 +482,7 @@ fn memory_set_tool_accepts_a_ttl() {
 
 #[test]
 fn no_tools_turn_runs_no_tool_even_if_the_server_calls_one() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "agent-no-tools-called",
         vec![
             Reply::tool_calls(&[("c1", "memory_set", r#"{"key": "k", "value": 1}"#)]),
@@ -527,7 +520,7 @@ fn stream_quirks_of_real_servers_are_tolerated() {
         headers: vec![("Content-Type".into(), "text/event-stream".into())],
         body: body.as_bytes().to_vec(),
     };
-    let (wd, _server) = setup("agent-stream-quirks", vec![quirky]);
+    let (wd, _server) = with_server("agent-stream-quirks", vec![quirky]);
     let json = wd
         .nanopy(&["agent", "--stream", "--json", "hi"])
         .run()

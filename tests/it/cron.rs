@@ -1,23 +1,9 @@
 //! The scheduler through the command line: adding, listing, dry runs, firing, history, and
 //! exactly-once with several schedulers on one store.
 
-use crate::support::{FakeServer, Reply, Workdir};
+use crate::support::{Reply, Workdir, unix_now, with_server};
 use rusqlite::Connection;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn setup(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
-    let server = FakeServer::start(replies);
-    let wd = Workdir::new(name);
-    wd.config_for(&server);
-    (wd, server)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use std::time::{Duration, Instant};
 
 /// Moves a job's next fire, as if the scheduler had been down since then.
 fn set_next_fire(wd: &Workdir, name: &str, at: i64) {
@@ -229,7 +215,7 @@ fn remove_enable_disable_and_unknown_jobs() {
 
 #[test]
 fn run_once_fires_a_due_job_and_records_it() {
-    let (wd, server) = setup("cron-once", vec![Reply::text("reminder sent")]);
+    let (wd, server) = with_server("cron-once", vec![Reply::text("reminder sent")]);
     wd.add_job("ping", "0 0 1 1 *");
     set_next_fire(&wd, "ping", unix_now() - 5);
     wd.nanopy(&["cron-run", "--once"])
@@ -263,7 +249,7 @@ fn run_once_fires_a_due_job_and_records_it() {
 
 #[test]
 fn fire_missed_beyond_grace_is_recorded_not_run() {
-    let (wd, server) = setup("cron-missed", vec![Reply::text("should not run")]);
+    let (wd, server) = with_server("cron-missed", vec![Reply::text("should not run")]);
     wd.add_job("late", "0 0 1 1 *");
     set_next_fire(&wd, "late", unix_now() - 3600);
     wd.nanopy(&["cron-run", "--once"])
@@ -278,7 +264,7 @@ fn fire_missed_beyond_grace_is_recorded_not_run() {
 
 #[test]
 fn failed_job_is_recorded_and_once_exits_1() {
-    let (wd, _server) = setup("cron-failed", vec![Reply::error(400, "bad request")]);
+    let (wd, _server) = with_server("cron-failed", vec![Reply::error(400, "bad request")]);
     wd.add_job("bad", "0 0 1 1 *");
     set_next_fire(&wd, "bad", unix_now() - 1);
     wd.nanopy(&["cron-run", "--once"])
@@ -292,7 +278,7 @@ fn failed_job_is_recorded_and_once_exits_1() {
 
 #[test]
 fn cron_fire_runs_now_and_keeps_the_schedule() {
-    let (wd, server) = setup("cron-fire", vec![Reply::text("fired by hand")]);
+    let (wd, server) = with_server("cron-fire", vec![Reply::text("fired by hand")]);
     wd.add_job("manual", "0 0 1 1 *");
     let before = wd.nanopy(&["cron-list", "--json"]).run().success().json()[0]["next_fire"].clone();
     wd.nanopy(&["cron-fire", "manual"])
@@ -310,7 +296,7 @@ fn cron_fire_runs_now_and_keeps_the_schedule() {
 
 #[test]
 fn daemon_notices_a_job_added_by_another_process() {
-    let (wd, server) = setup("cron-daemon", vec![Reply::text("tick")]);
+    let (wd, server) = with_server("cron-daemon", vec![Reply::text("tick")]);
     wd.nanopy(&["cron-list"]).run().success();
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     std::thread::sleep(Duration::from_millis(300));
@@ -347,7 +333,7 @@ fn second_daemon_on_the_same_store_exits_3_naming_the_first() {
 #[test]
 fn daemon_and_once_runs_never_fire_the_same_time_twice() {
     let replies = (0..100).map(|_| Reply::text("ok")).collect();
-    let (wd, server) = setup("cron-exactly-once", replies);
+    let (wd, server) = with_server("cron-exactly-once", replies);
     wd.add_job("every-second", "* * * * * *");
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     let start = Instant::now();
@@ -409,7 +395,7 @@ fn store_that_is_not_sqlite_exits_3_and_is_kept() {
 
 #[test]
 fn notify_command_gets_reply_and_environment() {
-    let (wd, _server) = setup("cron-notify", vec![Reply::text("the reply")]);
+    let (wd, _server) = with_server("cron-notify", vec![Reply::text("the reply")]);
     let out = wd.path("notified.txt");
     let command = format!(
         "{{ echo \"$NANOPY_JOB $NANOPY_STATUS\"; cat; }} > '{}'",
@@ -434,7 +420,7 @@ fn notify_command_gets_reply_and_environment() {
 
 #[test]
 fn fires_missed_within_grace_coalesce_into_one_run() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "cron-coalesce",
         vec![Reply::text("once"), Reply::text("twice")],
     );
@@ -465,7 +451,7 @@ fn fire_during_a_running_previous_run_is_skipped() {
     let slow = (0..4)
         .map(|_| Reply::Delay(Duration::from_millis(2500), Box::new(Reply::text("slow"))))
         .collect();
-    let (wd, _server) = setup("cron-overlap", slow);
+    let (wd, _server) = with_server("cron-overlap", slow);
     wd.add_job("busy", "* * * * * *");
     let mut daemon = wd.nanopy(&["cron-run"]).spawn();
     wait_for("a skipped fire", Duration::from_secs(8), || {
@@ -484,7 +470,7 @@ fn fire_during_a_running_previous_run_is_skipped() {
 
 #[test]
 fn sigterm_lets_the_running_job_finish() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "cron-sigterm",
         vec![Reply::Delay(
             Duration::from_millis(1500),
@@ -515,7 +501,7 @@ fn sigterm_lets_the_running_job_finish() {
 
 #[test]
 fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "cron-kill9",
         vec![Reply::Delay(
             Duration::from_secs(10),
@@ -546,7 +532,7 @@ fn run_cut_short_by_kill_9_is_marked_interrupted_at_next_start() {
 
 #[test]
 fn history_text_shows_status_and_first_line_of_output() {
-    let (wd, _server) = setup("cron-history-text", vec![Reply::text("line one\nline two")]);
+    let (wd, _server) = with_server("cron-history-text", vec![Reply::text("line one\nline two")]);
     wd.add_job("h", "0 0 1 1 *");
     wd.nanopy(&["cron-fire", "h"]).run().success();
     let text = wd.nanopy(&["cron-history"]).run().success().stdout();
@@ -561,7 +547,7 @@ fn history_text_shows_status_and_first_line_of_output() {
 
 #[test]
 fn job_whose_zone_vanished_is_parked_with_a_failed_run_not_retried_forever() {
-    let (wd, server) = setup("cron-broken-zone", vec![Reply::text("never")]);
+    let (wd, server) = with_server("cron-broken-zone", vec![Reply::text("never")]);
     wd.add_job("lost", "0 0 1 1 *");
     let db = Connection::open(wd.path("jobs.sqlite")).unwrap();
     db.execute(
@@ -588,7 +574,7 @@ fn job_whose_zone_vanished_is_parked_with_a_failed_run_not_retried_forever() {
 
 #[test]
 fn fire_while_another_process_runs_the_job_is_skipped() {
-    let (wd, server) = setup(
+    let (wd, server) = with_server(
         "cron-overlap-processes",
         vec![Reply::Delay(
             Duration::from_secs(3),
@@ -613,7 +599,7 @@ fn fire_while_another_process_runs_the_job_is_skipped() {
 
 #[test]
 fn run_whose_owner_pid_was_reused_is_still_marked_interrupted() {
-    let (wd, server) = setup("cron-pid-reuse", vec![Reply::text("ran")]);
+    let (wd, server) = with_server("cron-pid-reuse", vec![Reply::text("ran")]);
     wd.add_job("boot", "0 0 1 1 *");
     // A run left `running` before a reboot by a process whose pid now belongs to a live
     // process (this test): same boot id would be needed to count it as alive.
@@ -647,7 +633,7 @@ fn run_whose_owner_pid_was_reused_is_still_marked_interrupted() {
 
 #[test]
 fn next_fires_computed_under_a_clock_that_ran_ahead_are_pulled_back() {
-    let (wd, _server) = setup("cron-clock-back", vec![Reply::text("ok")]);
+    let (wd, _server) = with_server("cron-clock-back", vec![Reply::text("ok")]);
     wd.add_job("minutely", "* * * * *");
     wd.add_job("yearly", "0 0 1 1 *");
     wd.nanopy(&["cron-run", "--once"]).run().success();
@@ -690,7 +676,7 @@ fn next_fires_computed_under_a_clock_that_ran_ahead_are_pulled_back() {
 
 #[test]
 fn a_job_message_that_reads_like_feedback_teaches_no_rule() {
-    let (wd, _server) = setup("cron-no-rule", vec![Reply::text("ok")]);
+    let (wd, _server) = with_server("cron-no-rule", vec![Reply::text("ok")]);
     wd.nanopy(&[
         "cron-add",
         "--name",

@@ -9,6 +9,7 @@ mod config;
 mod cron;
 mod memory;
 mod provider;
+mod schedules;
 mod schema;
 mod security;
 mod soak;

@@ -330,3 +330,110 @@ fn soak_daemon_survives_a_store_locked_past_its_busy_timeout() {
         "the job did not fire after the lock: {stderr}"
     );
 }
+
+#[test]
+#[ignore = "soak: run by make soak (needs faketime)"]
+fn soak_real_outage_runs_the_newest_fire_within_grace_not_the_oldest() {
+    let server = FakeServer::start(vec![Reply::text("after the outage"), Reply::text("twice?")]);
+    let wd = Workdir::new("soak-faketime-outage");
+    wd.config_for(&server);
+    // Every 5 minutes, added at 09:59:30 and then down until 10:12: the 10:00 fire is 12
+    // minutes old (beyond the 600 s grace), the 10:10 one 2 minutes (within it).
+    let args = [
+        "cron-add",
+        "--name",
+        "five",
+        "--message",
+        "m",
+        "--cron",
+        "*/5 * * * *",
+        "--tz",
+        "UTC",
+    ];
+    let added = faked(&wd, "2026-12-01 09:59:30", 1, &args)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let mut daemon = faked(&wd, "2026-12-01 10:12:00", 1, &["cron-run"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let runs = wd.history("five");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["scheduled_at"], "2026-12-01T10:10:00+00:00");
+    assert_eq!(runs[0]["status"], "ok");
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["next_fire"], "2026-12-01T10:15:00+00:00");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+#[ignore = "soak: run by make soak (needs strace)"]
+fn soak_a_claim_is_on_disk_before_the_job_reaches_the_provider() {
+    let server = FakeServer::start(vec![Reply::text("ok")]);
+    let wd = Workdir::new("soak-claim-durable");
+    wd.config_for(&server);
+    wd.add_job("durable", "0 0 1 1 *");
+    rusqlite::Connection::open(wd.path("jobs.sqlite"))
+        .unwrap()
+        .execute(
+            "UPDATE jobs SET next_fire = ?1",
+            [SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64
+                - 1],
+        )
+        .unwrap();
+    let trace = wd.path("strace.txt");
+    let status = Command::new("strace")
+        .args([
+            "-f",
+            "-y",
+            "-e",
+            "trace=fsync,fdatasync,connect,pwrite64,write",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(binary())
+        .args(["cron-run", "--once"])
+        .env("NANOPYBOT_HOME", wd.home())
+        .env("HOME", wd.home())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("strace not found: apt-get install strace (make soak does)");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let port = server
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let connect = lines
+        .iter()
+        .position(|line| line.contains("connect(") && line.contains(&format!("htons({port})")))
+        .unwrap_or_else(|| panic!("no connection to the provider:\n{text}"));
+    // The claim is the last write to the write-ahead log before the turn: it must be
+    // followed by an fsync of the log before the connection to the provider.
+    let wal = |line: &&str| line.contains("jobs.sqlite-wal>");
+    let last_write = lines[..connect]
+        .iter()
+        .rposition(|line| wal(line) && line.contains("write"))
+        .unwrap_or_else(|| panic!("the claim wrote nothing to the WAL:\n{text}"));
+    let synced = lines[last_write..connect]
+        .iter()
+        .any(|line| wal(line) && line.contains("sync("));
+    assert!(
+        synced,
+        "the claim was not fsynced before the provider call:\n{text}"
+    );
+    assert_eq!(wd.history("durable")[0]["status"], "ok");
+}

@@ -17,6 +17,22 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_nanopy")))
 }
 
+/// A fake server answering `replies`, and a workdir whose config points at it.
+pub fn with_server(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
+    let server = FakeServer::start(replies);
+    let wd = Workdir::new(name);
+    wd.config_for(&server);
+    (wd, server)
+}
+
+/// The wall clock in Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 /// A loopback port with nothing listening on it (bound, then released).
 pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
