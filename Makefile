@@ -39,10 +39,12 @@ test-compat: build
 	python3 tests/compat/test_litellm.py $(BIN) $(COMPAT_VENV)/bin/litellm
 
 ## soak: fault tests: 8 writers x 200 updates, 200 SIGKILLs mid-write, a full disk (tmpfs,
-## needs root), scheduler kill/restart cycles, DST on a faked wall clock, a store locked
-## past its busy timeout; about a minute
+## needs root), scheduler kill/restart cycles, DST and an outage on a faked wall clock
+## (libfaketime), a store locked past its busy timeout, the claim's fsync before the provider
+## call (strace); about a minute
 soak:
-	@command -v faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime; }
+	@command -v faketime >/dev/null && command -v strace >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq faketime strace; }
 	$(CARGO) test --test it -- --ignored soak
 
 ## lint: formatting and clippy with warnings as errors
@@ -55,6 +57,8 @@ check: lint test
 
 ## bench: SPEC §7 figures for the static binary users deploy, as medians with baselines
 bench: static
+	@command -v strace >/dev/null && command -v curl >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq strace curl; }
 	python3 bench/bench.py $(STATIC_BIN)
 
 ## release: the size-tuned release build

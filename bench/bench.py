@@ -154,6 +154,45 @@ def scheduler_figures(binary, base_url):
     shutil.rmtree(home, ignore_errors=True)
 
 
+def fsync_count(argv, env):
+    """How many fsync/fdatasync calls one run of argv makes (strace -c -f)."""
+    out = tempfile.mktemp(prefix="nanopy-strace-")
+    subprocess.run(["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", out] + argv,
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        lines = [line.split() for line in f if line.strip().endswith("total")]
+    os.unlink(out)
+    # The total line: % time, seconds, usecs/call, calls, [errors,] "total".
+    return int(lines[0][3]) if lines and len(lines[0]) >= 5 else 0
+
+
+def fsync_figures(binary, base_url):
+    """What each short command pays the disk: fsyncs per command, and one fsync's cost on this
+    disk as the baseline. Stage one's store (synchronous NORMAL, checkpoint on close) made 4
+    per cron-add; a durable claim needs one fsync of the write-ahead log per commit."""
+    if shutil.which("strace") is None:
+        sys.exit("strace is needed to count fsyncs: apt-get install strace (make bench does)")
+    home, env = new_home(base_url)
+    subprocess.run([binary, "cron-list"], env=env, check=True, stdout=subprocess.DEVNULL)
+    probe = os.path.join(home, "fsync-probe")
+    times = []
+    for _ in range(20):
+        with open(probe, "wb") as f:
+            f.write(b"x" * 100)
+            start = time.perf_counter()
+            os.fsync(f.fileno())
+            times.append((time.perf_counter() - start) * 1000)
+    print("  one fsync on this disk (median): %.2f ms" % statistics.median(times))
+    for label, argv in [
+        ("cron-add", [binary, "cron-add", "--name", "f", "--message", "m", "--cron", "@daily"]),
+        ("cron-list", [binary, "cron-list"]),
+        ("cron-run --once, nothing due", [binary, "cron-run", "--once"]),
+    ]:
+        before = " (stage one: 4)" if label == "cron-add" else ""
+        print("  fsyncs per %s: %d%s" % (label, fsync_count(argv, env), before))
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def memory_figures(binary, base_url):
     """One memory-set on a store of 10 000 keys, against the same locked
     read-modify-fsync-rename done by a minimal C program on the same disk."""
@@ -221,6 +260,7 @@ def main():
     shutil.rmtree(home, ignore_errors=True)
 
     scheduler_figures(binary, base_url)
+    fsync_figures(binary, base_url)
     memory_figures(binary, base_url)
     print()
     print("Budgets hold for the static musl build; a glibc build carries ~1 MB more RSS (SPEC §7).")
