@@ -9,7 +9,7 @@ pub mod store;
 
 use crate::error::{Error, Result};
 use jiff::Timestamp;
-use jiff::civil::{DateTime, Time};
+use jiff::civil::{Date, DateTime, Time};
 use schedule::{MIN_EVERY_SECS, Schedule, Spec, format_in, load_zone};
 use store::{Job, JobDef, Store};
 
@@ -95,10 +95,12 @@ fn parse_at(text: &str, tz: &str, now: Timestamp) -> std::result::Result<Timesta
             .map(|zoned| zoned.timestamp())
             .map_err(|error| error.to_string())
     };
-    if let Ok(civil) = DateTime::strptime("%Y-%m-%d %H:%M", text) {
-        return in_zone(civil);
+    if let Some((date, time)) = text.split_once(' ')
+        && let (Some(date), Some(time)) = (parse_date(date), parse_time(time.trim()))
+    {
+        return in_zone(date.to_datetime(time));
     }
-    if let Ok(time) = Time::strptime("%H:%M", text) {
+    if let Some(time) = parse_time(text) {
         let today = now.to_zoned(zone.clone()).date();
         let at = in_zone(today.to_datetime(time))?;
         if at > now {
@@ -225,6 +227,27 @@ pub fn edit(
         Ok(())
     })?;
     Ok(Saved::new(job))
+}
+
+/// `YYYY-MM-DD`. Parsed by hand: jiff's strptime would add its whole format parser to the
+/// binary for two fixed forms.
+fn parse_date(text: &str) -> Option<Date> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    Date::new(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?).ok()
+}
+
+/// `HH:MM`, 24-hour.
+fn parse_time(text: &str) -> Option<Time> {
+    let (hour, minute) = text.split_once(':')?;
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if hour.len() > 2 || minute.len() != 2 || !digits(hour) || !digits(minute) {
+        return None;
+    }
+    Time::new(hour.parse().ok()?, minute.parse().ok()?, 0, 0).ok()
 }
 
 /// A stored Unix time as RFC 3339 in the zone `tz` (UTC if the zone cannot be loaded).
