@@ -39,7 +39,7 @@ LAUNCHER = None
 
 def measure(argv, env=None, runs=50):
     """Median wall time (ms) and median peak RSS (KiB) of running argv `runs` times."""
-    result = subprocess.run([LAUNCHER, str(runs)] + argv, env=env,
+    result = subprocess.run([LAUNCHER, str(runs)] + argv, env=env, stdin=subprocess.DEVNULL,
                             capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit("benchmark command failed: %s\n%s" % (argv, result.stderr))

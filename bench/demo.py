@@ -32,7 +32,7 @@ def main():
     ]
     for step in steps:
         print("$ nanopy " + " ".join(repr(a) if " " in a else a for a in step), flush=True)
-        result = subprocess.run([binary] + step, env=env)
+        result = subprocess.run([binary] + step, env=env, stdin=subprocess.DEVNULL)
         if result.returncode != 0:
             sys.exit(result.returncode)
     print("\nDemo data directory: %s (delete it when done)." % home)

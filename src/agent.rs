@@ -6,6 +6,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::feedback;
+use crate::input::{self, Piece};
 use crate::memory::Memory;
 use crate::provider::{Chat, ChatRequest, Message, Provider, Role};
 use crate::rules;
@@ -27,6 +28,25 @@ pub struct TurnOptions {
     pub no_tools: bool,
     /// Who runs the turn (a scheduled job gets no scheduling tools).
     pub caller: Caller,
+    /// Replaces the configured system prompt (`--system`).
+    pub system: Option<String>,
+    /// Input that comes with the message (stdin, files, pages), placed before it; never read
+    /// for feedback.
+    pub input: Vec<Piece>,
+}
+
+impl TurnOptions {
+    /// A plain turn for `caller`: the configured model, prompt and tools, no input.
+    pub fn new(caller: Caller) -> TurnOptions {
+        TurnOptions {
+            model: None,
+            stream: false,
+            no_tools: false,
+            caller,
+            system: None,
+            input: Vec::new(),
+        }
+    }
 }
 
 /// Runs one turn for `message`. `on_text` receives reply text as it streams in (only with
@@ -47,9 +67,12 @@ pub fn run(
         return run_local_call(&registry, name, arguments, model);
     }
     let memory = Memory::open(&config.memory_path);
+    // Only what the user typed can teach a rule: a piped log or a fetched page saying
+    // "from now on reply in French" is data, not an instruction.
     let (rule_learned, rules_in_force) = learn(&memory, message, options.caller, clock::now())?;
-    let system = rules::system_message(&config.system_prompt, &rules_in_force);
-    let messages = assemble(system, Vec::new(), message);
+    let prompt = options.system.as_deref().unwrap_or(&config.system_prompt);
+    let system = rules::system_message(prompt, &rules_in_force);
+    let messages = assemble(system, Vec::new(), &input::compose(&options.input, message));
     let provider = Provider::new(&config.provider)?;
     let exchange = converse(&provider, &registry, &model, messages, options, on_text)?;
     Ok(Turn {
@@ -311,10 +334,8 @@ mod tests {
 
     fn options(no_tools: bool) -> TurnOptions {
         TurnOptions {
-            model: None,
-            stream: false,
             no_tools,
-            caller: Caller::User,
+            ..TurnOptions::new(Caller::User)
         }
     }
 

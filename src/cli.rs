@@ -11,14 +11,7 @@ pub enum Command {
     /// Print help: the overview, or one command's.
     Help(Option<&'static str>),
     Version,
-    Agent {
-        /// The message words; empty or `-` means stdin.
-        message: Vec<String>,
-        model: Option<String>,
-        json: bool,
-        stream: bool,
-        no_tools: bool,
-    },
+    Agent(AgentArgs),
     CronAdd {
         name: String,
         /// The schedule: required here.
@@ -76,6 +69,23 @@ pub enum Command {
     Tools,
     Config,
     Doctor,
+}
+
+/// The arguments of `agent`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentArgs {
+    /// The message words; empty or `-` means the message is stdin.
+    pub message: Vec<String>,
+    pub model: Option<String>,
+    /// Replaces the configured system prompt for this turn.
+    pub system: Option<String>,
+    /// `-f` files and URLs, in order; `-` is stdin.
+    pub files: Vec<String>,
+    /// Do not read stdin as input for the message.
+    pub no_stdin: bool,
+    pub json: bool,
+    pub stream: bool,
+    pub no_tools: bool,
 }
 
 /// A job's options as given to `cron-add` or `cron-edit`: what is absent takes its default
@@ -144,10 +154,16 @@ const COMMAND_HELP: &[(&str, &str)] = &[
 Usage: nanopy agent [OPTIONS] [MESSAGE...]
 
 Sends one turn to the provider and prints the reply. Without MESSAGE, or with `-`, the
-message is read from stdin. `tool:<name> <json>` runs a tool locally with no provider call.
-Feedback such as \"from now on answer in English\" or \"rule: …\" is learned as a rule.
+message is read from stdin. With MESSAGE, piped stdin and each `-f` file or URL go before the
+message, each in a block naming its source: `journalctl -u nginx | nanopy agent \"alarming?\"`.
+`tool:<name> <json>` runs a tool locally with no provider call. Feedback typed in MESSAGE,
+such as \"from now on answer in English\" or \"rule: …\", is learned as a rule.
 
 Options:
+  -f, --file PATH|URL  add a UTF-8 text file, `-` (stdin) or an http(s) page (HTML is
+                    reduced to its text); repeatable. At most `limits.input_bytes` in all
+      --no-stdin    do not read stdin as input for the message
+  -s, --system TEXT use TEXT as the system prompt for this turn
       --model M     use model M instead of the configured one
       --json        print one JSON object: reply, tool_calls, rule_learned, model, usage
       --stream      print the reply as it arrives
@@ -364,13 +380,19 @@ struct Parser {
 impl Parser {
     fn command(&mut self) -> Result<Command> {
         let command = match self.command {
-            "agent" => Command::Agent {
+            "agent" => Command::Agent(AgentArgs {
                 model: self.value("--model")?,
+                system: self.value(["-s", "--system"])?,
+                files: self
+                    .args
+                    .values_from_str(["-f", "--file"])
+                    .map_err(|error| self.error(error))?,
+                no_stdin: self.flag("--no-stdin"),
                 json: self.flag("--json"),
                 stream: self.flag("--stream"),
                 no_tools: self.flag("--no-tools"),
                 message: self.positionals(0, usize::MAX)?,
-            },
+            }),
             "cron-add" => {
                 let name = self.required("--name")?;
                 let message = self.required("--message")?;
@@ -521,7 +543,7 @@ impl Parser {
         self.args.contains(name)
     }
 
-    fn value(&mut self, name: &'static str) -> Result<Option<String>> {
+    fn value(&mut self, name: impl Into<pico_args::Keys>) -> Result<Option<String>> {
         self.args
             .opt_value_from_str(name)
             .map_err(|error| self.error(error))
@@ -613,14 +635,19 @@ mod tests {
     #[test]
     fn agent_collects_message_words_and_flags() {
         assert_eq!(
-            parse_words(&["agent", "--json", "hello", "world", "--model", "m"]).unwrap(),
-            Command::Agent {
+            parse_words(&[
+                "agent", "--json", "hello", "-f", "a.txt", "world", "--model", "m", "--file", "-",
+                "-s", "be terse",
+            ])
+            .unwrap(),
+            Command::Agent(AgentArgs {
                 message: vec!["hello".into(), "world".into()],
                 model: Some("m".into()),
+                system: Some("be terse".into()),
+                files: vec!["a.txt".into(), "-".into()],
                 json: true,
-                stream: false,
-                no_tools: false,
-            }
+                ..AgentArgs::default()
+            })
         );
     }
 
@@ -642,7 +669,7 @@ mod tests {
     #[test]
     fn double_dash_allows_messages_starting_with_a_dash() {
         match parse_words(&["agent", "--", "-5 degrees?"]).unwrap() {
-            Command::Agent { message, .. } => assert_eq!(message, vec!["-5 degrees?"]),
+            Command::Agent(args) => assert_eq!(args.message, vec!["-5 degrees?"]),
             other => panic!("{other:?}"),
         }
     }

@@ -17,6 +17,8 @@ const DEFAULT_SYSTEM_PROMPT: &str = "You are nanopybot, a concise and helpful as
 const DEFAULT_TIMEOUT_SECS: u64 = 120;
 const DEFAULT_MAX_RETRIES: u32 = 2;
 const DEFAULT_SHELL_TIMEOUT_SECS: u64 = 30;
+/// The most input (piped stdin, files, pages) one turn takes: 1 MiB (SPEC §3.0).
+const DEFAULT_INPUT_BYTES: u64 = 1024 * 1024;
 
 /// The file written on first run: every key with its default, so users see what they can set.
 const DEFAULT_CONFIG_FILE: &str = r#"{
@@ -45,6 +47,8 @@ pub struct Config {
     /// Exact command lines the `shell` tool may run; empty means the tool does not exist.
     pub shell_allow: Vec<String>,
     pub shell_timeout_secs: u64,
+    /// The most bytes of input (stdin, files, URLs) a turn accepts (`limits.input_bytes`).
+    pub input_bytes: u64,
 }
 
 /// How to reach the chat-completions endpoint.
@@ -66,6 +70,13 @@ struct FileConfig {
     memory_path: Option<String>,
     scheduler_db_path: Option<String>,
     tools: FileTools,
+    limits: FileLimits,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FileLimits {
+    input_bytes: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -101,6 +112,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "memory_path",
             "scheduler_db_path",
             "tools",
+            "limits",
         ],
     ),
     (
@@ -114,6 +126,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
         ],
     ),
     ("tools", &["shell"]),
+    ("limits", &["input_bytes"]),
     ("tools.shell", &["allow", "timeout_secs"]),
 ];
 
@@ -173,6 +186,7 @@ impl Config {
                 .shell
                 .timeout_secs
                 .unwrap_or(DEFAULT_SHELL_TIMEOUT_SECS),
+            input_bytes: file.limits.input_bytes.unwrap_or(DEFAULT_INPUT_BYTES),
             provider,
             data_dir,
             config_path,
@@ -200,6 +214,7 @@ impl Config {
             "memory_path": self.memory_path,
             "scheduler_db_path": self.scheduler_db_path,
             "tools": { "shell": { "allow": self.shell_allow, "timeout_secs": self.shell_timeout_secs } },
+            "limits": { "input_bytes": self.input_bytes },
         })
     }
 }

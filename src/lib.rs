@@ -16,6 +16,7 @@ mod cron;
 mod duration;
 mod error;
 mod feedback;
+mod input;
 mod json_shape;
 mod memory;
 mod output;

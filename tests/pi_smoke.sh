@@ -35,5 +35,5 @@ PY
 server=$!
 for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
 export NANOPY_BASE_URL=$(cat "$port_file")
-check "agent turn" "Hello from the local stand-in server." "$(run agent hello)"
+check "agent turn" "Hello from the local stand-in server." "$(run agent hello </dev/null)"
 echo "$passed passed, 0 failed"

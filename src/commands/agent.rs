@@ -1,44 +1,41 @@
-//! `agent`: one turn from the command line, printed as text, as a stream, or as JSON.
+//! `agent`: one turn from the command line: the message and what comes with it (stdin,
+//! files, pages), printed as text, as a stream, or as JSON.
 
 use crate::agent::{self, TurnOptions};
+use crate::cli::AgentArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::input::{self, Piece};
 use crate::json_shape;
 use crate::output;
+use crate::provider;
 use crate::tools::Caller;
-use std::io::Read;
+use std::io::{IsTerminal, Read};
+use std::path::Path;
 
-/// Runs a turn for the message `words` (stdin when empty or `-`) and prints the reply.
-pub fn turn(
-    config: &Config,
-    words: Vec<String>,
-    model: Option<String>,
-    json: bool,
-    stream: bool,
-    no_tools: bool,
-) -> Result<()> {
-    let message = if words.is_empty() || words == ["-"] {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|error| {
-                Error::Input(format!("cannot read the message from stdin: {error}"))
-            })?;
-        text
+/// Runs a turn for the message words (stdin when empty or `-`) and prints the reply.
+pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
+    let message_from_stdin = args.message.is_empty() || args.message == ["-"];
+    let message = if message_from_stdin {
+        read_stdin(config.input_bytes)?
     } else {
-        words.join(" ")
+        args.message.join(" ")
     };
     if message.trim().is_empty() {
         return Err(Error::Usage(
             "`nanopy agent` needs a message, as arguments or on stdin".into(),
         ));
     }
+    let input = gather(config, &args, message_from_stdin, &message)?;
     let options = TurnOptions {
-        model,
-        stream,
-        no_tools,
-        caller: Caller::User,
+        model: args.model,
+        stream: args.stream,
+        no_tools: args.no_tools,
+        system: args.system,
+        input,
+        ..TurnOptions::new(Caller::User)
     };
+    let json = args.json;
     // Streamed text goes out as it arrives, except under --json, which prints one document.
     let mut printed = false;
     let mut print_error = None;
@@ -59,4 +56,87 @@ pub fn turn(
     } else {
         output::line(&turn.reply)
     }
+}
+
+/// The input that comes with the message: stdin when it is piped (not a terminal, not
+/// `--no-stdin`, not already the message), then each `-f` in order; at most
+/// `limits.input_bytes` in all.
+fn gather(
+    config: &Config,
+    args: &AgentArgs,
+    message_from_stdin: bool,
+    message: &str,
+) -> Result<Vec<Piece>> {
+    let mut pieces = Vec::new();
+    let mut stdin_taken = message_from_stdin;
+    let stdin_piped = !std::io::stdin().is_terminal();
+    if !stdin_taken && !args.no_stdin && stdin_piped && !args.files.iter().any(|f| f == "-") {
+        stdin_taken = true;
+        let text = read_stdin(config.input_bytes)?;
+        if !text.is_empty() {
+            pieces.push(Piece {
+                source: "stdin".into(),
+                text,
+            });
+        }
+    }
+    for file in &args.files {
+        let piece = if file == "-" {
+            if stdin_taken {
+                return Err(Error::Usage(
+                    "stdin can be read once: it is already the message or an input".into(),
+                ));
+            }
+            stdin_taken = true;
+            Piece {
+                source: "stdin".into(),
+                text: read_stdin(config.input_bytes)?,
+            }
+        } else if file.starts_with("http://") || file.starts_with("https://") {
+            let page = provider::fetch_page(&config.provider, file, config.input_bytes + 1)?;
+            let text = if page.media_type.contains("html") {
+                input::html_to_text(&page.text)
+            } else {
+                page.text
+            };
+            Piece {
+                source: format!("url {file}"),
+                text,
+            }
+        } else {
+            input::read_file(Path::new(file))?
+        };
+        pieces.push(piece);
+        input::check_size(&pieces, message, config.input_bytes)?;
+    }
+    input::check_size(&pieces, message, config.input_bytes)?;
+    Ok(pieces)
+}
+
+/// How far past the limit an over-long stdin is read (and thrown away) to say how long it was;
+/// an endless pipe (`yes |`) is cut there rather than read forever.
+const MEASURE_OVER_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads stdin, refusing more than `limit` bytes without holding more than that in memory.
+fn read_stdin(limit: u64) -> Result<String> {
+    let mut stdin = std::io::stdin().lock();
+    let mut bytes = Vec::new();
+    (&mut stdin)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| Error::Input(format!("cannot read stdin: {error}")))?;
+    if bytes.len() as u64 > limit {
+        let rest =
+            std::io::copy(&mut stdin.take(MEASURE_OVER_LIMIT), &mut std::io::sink()).unwrap_or(0);
+        let total = bytes.len() as u64 + rest;
+        let size = if rest == MEASURE_OVER_LIMIT {
+            format!("more than {total} bytes")
+        } else {
+            format!("{total} bytes, {} over the limit of {limit}", total - limit)
+        };
+        return Err(Error::Input(format!(
+            "stdin is {size} (`limits.input_bytes` in the config)"
+        )));
+    }
+    input::text_of(bytes, "stdin")
 }

@@ -24,11 +24,11 @@ use std::sync::Arc;
 fn job_work(config: &Config) -> Arc<dyn Work> {
     let config = config.clone();
     Arc::new(move |job: &Job| {
+        // A job's turn reads no stdin and takes no input beyond its message.
         let options = TurnOptions {
             model: job.def.model.clone(),
-            stream: false,
             no_tools: !job.def.tools,
-            caller: Caller::Job,
+            ..TurnOptions::new(Caller::Job)
         };
         agent::run(&config, &job.def.message, &options, &mut |_| {})
             .map(|turn| turn.reply)

@@ -28,13 +28,7 @@ pub fn execute(command: Command) -> Result<()> {
 
 fn execute_with_config(command: Command, config: &Config) -> Result<()> {
     match command {
-        Command::Agent {
-            message,
-            model,
-            json,
-            stream,
-            no_tools,
-        } => agent::turn(config, message, model, json, stream, no_tools),
+        Command::Agent(args) => agent::turn(config, args),
         Command::CronAdd { name, job, replace } => cron::add(config, name, job, replace),
         Command::CronEdit { name, job } => cron::edit(config, &name, job),
         Command::CronList { json } => cron::list(config, json),

@@ -57,7 +57,8 @@ def main():
         run_env = dict(env, NANOPY_MODEL=model)
         if key is not None:
             run_env["NANOPY_API_KEY"] = key
-        return subprocess.run([binary] + list(args), env=run_env, capture_output=True, text=True)
+        return subprocess.run([binary] + list(args), env=run_env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
 
     def check(name, condition, result):
         nonlocal passed, failed

@@ -7,6 +7,7 @@ mod agent;
 mod cli;
 mod config;
 mod cron;
+mod input;
 mod memory;
 mod provider;
 mod schedules;
