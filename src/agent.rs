@@ -75,10 +75,13 @@ pub fn run(
     let messages = assemble(system, Vec::new(), &input::compose(&options.input, message));
     let provider = Provider::new(&config.provider)?;
     let exchange = converse(&provider, &registry, &model, messages, options, on_text)?;
+    // A learned rule is always the newest, so its number is the count of rules in force.
+    let rule_number = rule_learned.as_ref().map(|_| rules_in_force.len());
     Ok(Turn {
         reply: exchange.reply,
         tool_calls: exchange.tool_calls,
         rule_learned,
+        rule_number,
         model: exchange.model.unwrap_or(model),
         usage: exchange.usage,
     })
@@ -250,6 +253,7 @@ fn run_local_call(
             result,
         }],
         rule_learned: None,
+        rule_number: None,
         model,
         usage: None,
     })

@@ -65,6 +65,9 @@ pub enum Command {
     },
     MemoryKeys,
     Rules,
+    RulesForget {
+        number: usize,
+    },
     RulesClear,
     Tools,
     Config,
@@ -112,7 +115,8 @@ Usage: nanopy <COMMAND> [ARGS...]
 
 Agent:
   agent [MESSAGE...]        one agent turn (message from stdin when absent or `-`)
-  rules                     list the learned feedback rules
+  rules                     list the learned feedback rules, numbered
+  rules-forget N            forget rule N
   rules-clear               forget the learned rules
   tools                     list the tools and their parameters
 
@@ -304,7 +308,11 @@ Options:
     ),
     (
         "rules",
-        "Usage: nanopy rules\n\nLists the learned feedback rules, oldest first.\n",
+        "Usage: nanopy rules\n\nLists the learned feedback rules, oldest first, as `N. rule`.\n",
+    ),
+    (
+        "rules-forget",
+        "Usage: nanopy rules-forget N\n\nForgets rule N, as numbered by `nanopy rules`.\n",
     ),
     (
         "rules-clear",
@@ -485,6 +493,15 @@ impl Parser {
             "memory-delete" => Command::MemoryDelete { key: self.one()? },
             "memory-keys" => self.done(Command::MemoryKeys)?,
             "rules" => self.done(Command::Rules)?,
+            "rules-forget" => {
+                let text = self.one()?;
+                let number = text.parse().map_err(|_| {
+                    Error::Usage(format!(
+                        "`nanopy rules-forget` takes a rule number from `nanopy rules`, not `{text}`"
+                    ))
+                })?;
+                Command::RulesForget { number }
+            }
             "rules-clear" => self.done(Command::RulesClear)?,
             "tools" => self.done(Command::Tools)?,
             "config" => self.done(Command::Config)?,

@@ -4,7 +4,7 @@
 //! recent [`MAX_RULES`], oldest first. A file with only `rules.last` (the Python tool's) reads
 //! as a history of that one rule.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::memory::{Entries, Memory};
 use serde_json::Value;
 
@@ -35,6 +35,33 @@ pub fn learn(memory: &Memory, rule: &str, now: i64) -> Result<Vec<String>> {
         entries.insert(LAST_KEY, &Value::from(rule));
         entries.insert(HISTORY_KEY, &Value::from(rules.clone()));
         Ok(rules)
+    })
+}
+
+/// Forgets rule `number` (1 is the oldest, as `rules` lists them) and returns it. `rules.last`
+/// follows: it becomes the newest rule left, or goes when none is left.
+pub fn forget(memory: &Memory, number: usize, now: i64) -> Result<String> {
+    memory.modify(now, |entries| {
+        let mut rules = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY));
+        if number == 0 || number > rules.len() {
+            return Err(Error::Input(format!(
+                "there is no rule {number}: there {} (see `nanopy rules`)",
+                match rules.len() {
+                    0 => "are no rules".to_string(),
+                    1 => "is 1 rule".to_string(),
+                    n => format!("are {n} rules"),
+                }
+            )));
+        }
+        let forgotten = rules.remove(number - 1);
+        match rules.last() {
+            Some(last) => entries.insert(LAST_KEY, &Value::from(last.as_str())),
+            None => {
+                entries.remove(LAST_KEY);
+            }
+        }
+        entries.insert(HISTORY_KEY, &Value::from(rules));
+        Ok(forgotten)
     })
 }
 
@@ -129,6 +156,24 @@ mod tests {
             list(&memory, 0).unwrap(),
             vec!["be brief", "answer in English"]
         );
+    }
+
+    #[test]
+    fn forget_removes_one_rule_by_number_and_rules_last_follows() {
+        let memory = memory("forget");
+        for rule in ["a", "b", "c"] {
+            learn(&memory, rule, 0).unwrap();
+        }
+        assert_eq!(forget(&memory, 3, 0).unwrap(), "c");
+        assert_eq!(list(&memory, 0).unwrap(), vec!["a", "b"]);
+        // `rules.last` moved to `b`, so `c` does not come back through it.
+        assert_eq!(memory.get(LAST_KEY, 0).unwrap(), Some(Value::from("b")));
+        assert_eq!(forget(&memory, 1, 0).unwrap(), "a");
+        assert_eq!(forget(&memory, 1, 0).unwrap(), "b");
+        assert_eq!(memory.get(LAST_KEY, 0).unwrap(), None);
+        let error = forget(&memory, 1, 0).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("there are no rules"), "{error}");
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
     if let Some(error) = print_error {
         return Err(error);
     }
+    // A rule is shown as it is learned, one command away from undone: a false one must not
+    // hide in every later answer.
+    if let (Some(rule), Some(number)) = (&turn.rule_learned, turn.rule_number) {
+        eprintln!("note: learned rule {number}: {rule}; `nanopy rules-forget {number}` undoes it");
+    }
     if json {
         output::json(&json_shape::turn(&turn))
     } else if printed {

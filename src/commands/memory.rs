@@ -42,12 +42,19 @@ pub fn keys(config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// `rules`: the learned rules, oldest first.
+/// `rules`: the learned rules, oldest first, numbered as `rules-forget` takes them.
 pub fn rules(config: &Config) -> Result<()> {
-    for rule in learned::list(&Memory::open(&config.memory_path), now())? {
-        output::line(&rule)?;
+    let rules = learned::list(&Memory::open(&config.memory_path), now())?;
+    for (index, rule) in rules.iter().enumerate() {
+        output::line(&format!("{}. {rule}", index + 1))?;
     }
     Ok(())
+}
+
+/// `rules-forget N`.
+pub fn rules_forget(config: &Config, number: usize) -> Result<()> {
+    let rule = learned::forget(&Memory::open(&config.memory_path), number, now())?;
+    output::line(&format!("forgot rule {number}: {rule}"))
 }
 
 /// `rules-clear`.

@@ -49,6 +49,7 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
         Command::MemoryDelete { key } => memory::delete(config, &key),
         Command::MemoryKeys => memory::keys(config),
         Command::Rules => memory::rules(config),
+        Command::RulesForget { number } => memory::rules_forget(config, number),
         Command::RulesClear => memory::rules_clear(config),
         Command::Tools => tools::list(config),
         Command::Config => show_config(config),

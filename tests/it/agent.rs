@@ -90,7 +90,7 @@ fn feedback_is_learned_and_injected_into_later_requests() {
     wd.nanopy(&["rules"])
         .run()
         .success()
-        .stdout_is("from now on answer in English\n");
+        .stdout_is("1. from now on answer in English\n");
     wd.nanopy(&["memory-get", "rules.last"])
         .run()
         .success()
@@ -528,4 +528,50 @@ fn stream_quirks_of_real_servers_are_tolerated() {
         .json();
     assert_eq!(json["reply"], "Hello");
     assert_eq!(json["usage"]["total_tokens"], 5);
+}
+
+#[test]
+fn a_learned_rule_is_announced_numbered_and_one_command_from_undone() {
+    let (wd, server) = with_server(
+        "agent-rule-note",
+        vec![
+            Reply::text("Sure."),
+            Reply::text("Okay."),
+            Reply::text("Hi."),
+        ],
+    );
+    wd.nanopy(&["agent", "rule: keep answers short"])
+        .run()
+        .success()
+        .stderr_has("note: learned rule 1: keep answers short; `nanopy rules-forget 1` undoes it");
+    let turn = wd
+        .nanopy(&["agent", "--json", "from now on answer in English"])
+        .run()
+        .success()
+        .stderr_has("learned rule 2:")
+        .json();
+    assert_eq!(turn["rule_learned"], "from now on answer in English");
+    wd.nanopy(&["rules"])
+        .run()
+        .success()
+        .stdout_is("1. keep answers short\n2. from now on answer in English\n");
+    wd.nanopy(&["rules-forget", "2"])
+        .run()
+        .success()
+        .stdout_is("forgot rule 2: from now on answer in English\n");
+    wd.nanopy(&["rules"])
+        .run()
+        .success()
+        .stdout_is("1. keep answers short\n");
+    wd.nanopy(&["rules-forget", "5"])
+        .run()
+        .status(2)
+        .stderr_has("there is no rule 5: there is 1 rule");
+    wd.nanopy(&["rules-forget", "two"]).run().status(2);
+    // The forgotten rule is gone from the next request's system message.
+    wd.nanopy(&["agent", "hello"]).run().success();
+    let system = server.requests()[2].json()["messages"][0]["content"].clone();
+    let system = system.as_str().unwrap();
+    assert!(system.contains("keep answers short"), "{system}");
+    assert!(!system.contains("answer in English"), "{system}");
 }

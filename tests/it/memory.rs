@@ -95,7 +95,7 @@ fn python_tool_file_loads_and_keeps_its_keys() {
     wd.nanopy(&["rules"])
         .run()
         .success()
-        .stdout_is("reply in Indonesian\n");
+        .stdout_is("1. reply in Indonesian\n");
     wd.nanopy(&["memory-set", "k", "v"]).run().success();
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(wd.path("memory.json")).unwrap()).unwrap();
