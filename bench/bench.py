@@ -158,7 +158,7 @@ def fsync_count(argv, env):
     """How many fsync/fdatasync calls one run of argv makes (strace -c -f)."""
     out = tempfile.mktemp(prefix="nanopy-strace-")
     subprocess.run(["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", out] + argv,
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+                   env=env, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     with open(out) as f:
         lines = [line.split() for line in f if line.strip().endswith("total")]
     os.unlink(out)
@@ -174,6 +174,8 @@ def fsync_figures(binary, base_url):
         sys.exit("strace is needed to count fsyncs: apt-get install strace (make bench does)")
     home, env = new_home(base_url)
     subprocess.run([binary, "cron-list"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([binary, "agent", "hello"], env=env, check=True, stdout=subprocess.DEVNULL,
+                   stdin=subprocess.DEVNULL)
     probe = os.path.join(home, "fsync-probe")
     times = []
     for _ in range(20):
@@ -187,6 +189,7 @@ def fsync_figures(binary, base_url):
         ("cron-add", [binary, "cron-add", "--name", "f", "--message", "m", "--cron", "@daily"]),
         ("cron-list", [binary, "cron-list"]),
         ("cron-run --once, nothing due", [binary, "cron-run", "--once"]),
+        ("agent turn, logged", [binary, "agent", "hello"]),
     ]:
         before = " (stage one: 4)" if label == "cron-add" else ""
         print("  fsyncs per %s: %d%s" % (label, fsync_count(argv, env), before))
@@ -216,6 +219,72 @@ def memory_figures(binary, base_url):
     base_ms = statistics.median(baseline_times)
     row("10k keys: memory-set (median)", nanopy_ms, max(10.0, 1.2 * base_ms), "ms",
         "minimal locked write+fsync+rename %.2f ms, ratio %.2fx" % (base_ms, nanopy_ms / base_ms))
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def log_figures(binary, base_url):
+    """A turn continuing a 50-turn session against a plain (logged) turn; with 100 000 turns
+    in the log, a turn's logging (against the same turn with the log off) and `log -n 20`."""
+    home, env = new_home(base_url)
+    for n in range(50):
+        subprocess.run([binary, "agent", "--session", "s", "question %d" % n], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, check=True)
+    # Every measured turn would make the session longer: each run starts from a copy of the
+    # 50-turn log, plain and session turns interleaved so both see the same machine.
+    log = os.path.join(home, "log.sqlite")
+    db = sqlite3.connect(log)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    template = log + ".template"
+    shutil.copyfile(log, template)
+
+    def restore():
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(log + suffix):
+                os.unlink(log + suffix)
+        shutil.copyfile(template, log)
+
+    measure([binary, "agent", "hello"], env=env, runs=3)
+    plain, session, session_rss = [], [], []
+    for _ in range(40):
+        restore()
+        plain.append(measure([binary, "agent", "hello"], env=env, runs=1)[0])
+        restore()
+        ms, rss = measure([binary, "agent", "--session", "s", "hello"], env=env, runs=1)
+        session.append(ms)
+        session_rss.append(rss)
+    plain_ms, session_ms = statistics.median(plain), statistics.median(session)
+    row("turn continuing a 50-turn session: added", session_ms - plain_ms, 1.0, "ms",
+        "plain logged turn %.2f ms, session turn %.2f ms, %.2f MB" %
+        (plain_ms, session_ms, statistics.median(session_rss) / 1024))
+    shutil.rmtree(home, ignore_errors=True)
+
+    home, env = new_home(base_url)
+    subprocess.run([binary, "agent", "hello"], env=env, stdin=subprocess.DEVNULL,
+                   capture_output=True, check=True)
+    db = sqlite3.connect(os.path.join(home, "log.sqlite"))
+    now = int(time.time())
+    messages = json.dumps([{"role": "user", "content": "a question of some length"},
+                           {"role": "assistant", "content": "an answer of some more length"}])
+    db.executemany(
+        "INSERT INTO turns (time, day, session, job, provider, model, message, messages, reply,"
+        " tool_calls, prompt_tokens, completion_tokens, usage, duration_ms, outcome)"
+        " VALUES (?, '2026-01-01', ?, NULL, 'default', 'bench', 'a question', ?, 'an answer',"
+        " '[]', 20, 10, NULL, 5, 'ok')",
+        ((now - 100000 + n, "s%d" % (n % 50) if n % 3 == 0 else None, messages)
+         for n in range(100000)))
+    db.commit()
+    db.close()
+    measure([binary, "agent", "hello"], env=env, runs=3)
+    logged_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
+    log_ms, _ = measure([binary, "log", "-n", "20"], env=env, runs=RUNS_TURN)
+    with open(os.path.join(home, "config.json"), "w") as f:
+        json.dump({"provider": {"base_url": base_url, "model": "bench"},
+                   "log": {"enabled": False}}, f)
+    unlogged_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
+    row("100k-turn log: one turn's logging (median)", logged_ms - unlogged_ms, 2.0, "ms",
+        "logged %.2f ms, log off %.2f ms" % (logged_ms, unlogged_ms))
+    row("100k-turn log: `log -n 20` (median)", log_ms, 10.0, "ms")
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -259,6 +328,7 @@ def main():
         "curl %.2f MB" % (curl_rss / 1024))
     shutil.rmtree(home, ignore_errors=True)
 
+    log_figures(binary, base_url)
     scheduler_figures(binary, base_url)
     fsync_figures(binary, base_url)
     memory_figures(binary, base_url)

@@ -4,6 +4,7 @@
 
 use crate::clock;
 use crate::config::Config;
+use crate::conversation::{Continuation, Outcome, TurnLog};
 use crate::error::{Error, Result};
 use crate::feedback;
 use crate::input::{self, Piece};
@@ -13,6 +14,10 @@ use crate::rules;
 use crate::tools::{Caller, Registry};
 use crate::turn::{ToolRun, Turn};
 use serde_json::{Map, Value};
+use std::time::Instant;
+
+/// The name of the `provider` object of the config, as the log and `--json` show it.
+pub const DEFAULT_PROVIDER: &str = "default";
 
 /// The most rounds of tool calls one turn runs before asking for a final answer.
 pub const MAX_TOOL_ROUNDS: usize = 8;
@@ -33,6 +38,10 @@ pub struct TurnOptions {
     /// Input that comes with the message (stdin, files, pages), placed before it; never read
     /// for feedback.
     pub input: Vec<Piece>,
+    /// Which conversation the turn continues.
+    pub continuation: Continuation,
+    /// The job that runs the turn, for the log.
+    pub job: Option<String>,
 }
 
 impl TurnOptions {
@@ -45,36 +54,78 @@ impl TurnOptions {
             caller,
             system: None,
             input: Vec::new(),
+            continuation: Continuation::New,
+            job: None,
         }
     }
 }
 
-/// Runs one turn for `message`. `on_text` receives reply text as it streams in (only with
-/// `options.stream`).
+/// Runs one turn for `message` and records it in the log. `on_text` receives reply text as
+/// it streams in (only with `options.stream`).
 pub fn run(
     config: &Config,
     message: &str,
     options: &TurnOptions,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<Turn> {
-    let registry = Registry::new(config, options.caller);
+    let started = clock::now();
+    let timer = Instant::now();
+    let mut log = TurnLog::open(config, &options.continuation)?;
     let model = options
         .model
         .clone()
         .unwrap_or_else(|| config.provider.model.clone());
+    let mut asked = None;
+    let result = steps(config, message, options, &log, &model, &mut asked, on_text);
+    let turn_id = log.record(
+        config,
+        &Outcome {
+            started,
+            job: options.job.as_deref(),
+            provider: asked.as_deref(),
+            model: result.as_ref().map_or(&model, |turn| &turn.model),
+            message,
+            messages: result.as_ref().map_or(&[][..], |turn| &turn.messages),
+            duration_ms: timer.elapsed().as_millis() as i64,
+            result: &result,
+        },
+    );
+    let session = log.session().map(str::to_string);
+    result.map(|turn| Turn {
+        turn_id,
+        session,
+        ..turn
+    })
+}
+
+/// The turn itself: a local `tool:` call, or learning, the budget, the request and the
+/// tool-call loop. `asked` is set to the provider a request goes to, for the log.
+fn steps(
+    config: &Config,
+    message: &str,
+    options: &TurnOptions,
+    log: &TurnLog,
+    model: &str,
+    asked: &mut Option<String>,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<Turn> {
+    let registry = Registry::new(config, options.caller);
     if let Some(call) = parse_local_call(message) {
         let (name, arguments) = call?;
-        return run_local_call(&registry, name, arguments, model);
+        return run_local_call(&registry, name, arguments, model.to_string());
     }
+    log.check_budget(config, clock::now())?;
     let memory = Memory::open(&config.memory_path);
     // Only what the user typed can teach a rule: a piped log or a fetched page saying
     // "from now on reply in French" is data, not an instruction.
     let (rule_learned, rules_in_force) = learn(&memory, message, options.caller, clock::now())?;
     let prompt = options.system.as_deref().unwrap_or(&config.system_prompt);
     let system = rules::system_message(prompt, &rules_in_force);
-    let messages = assemble(system, Vec::new(), &input::compose(&options.input, message));
+    let history = log.history(config)?;
+    let messages = assemble(system, history, &input::compose(&options.input, message));
     let provider = Provider::new(&config.provider)?;
-    let exchange = converse(&provider, &registry, &model, messages, options, on_text)?;
+    *asked = Some(DEFAULT_PROVIDER.to_string());
+    let exchange = converse(&provider, &registry, model, messages, options, on_text)?;
     // A learned rule is always the newest, so its number is the count of rules in force.
     let rule_number = rule_learned.as_ref().map(|_| rules_in_force.len());
     Ok(Turn {
@@ -82,8 +133,11 @@ pub fn run(
         tool_calls: exchange.tool_calls,
         rule_learned,
         rule_number,
-        model: exchange.model.unwrap_or(model),
+        model: exchange.model.unwrap_or_else(|| model.to_string()),
         usage: exchange.usage,
+        provider: asked.clone(),
+        messages: exchange.added,
+        ..Turn::default()
     })
 }
 
@@ -125,6 +179,9 @@ struct Exchange {
     /// The model the server says answered, if it said.
     model: Option<String>,
     usage: Option<Value>,
+    /// The messages this turn added to the conversation: the user's, then the model's and
+    /// the tool results.
+    added: Vec<Message>,
 }
 
 /// The tool-call loop: ask, run the tools the model calls, append their results, ask again;
@@ -142,21 +199,20 @@ fn converse(
     } else {
         registry.schemas()
     };
+    // The new user message is the last one handed in; what follows it is this turn's.
+    let first_added = messages.len().saturating_sub(1);
     let mut exchange = Exchange {
         reply: String::new(),
         tool_calls: Vec::new(),
         model: None,
         usage: None,
+        added: Vec::new(),
     };
     for round in 0..=MAX_TOOL_ROUNDS {
         let last_round = round == MAX_TOOL_ROUNDS;
         // After the last allowed round the model must answer in text: no tools on offer.
-        let request = ChatRequest {
-            model,
-            messages: &messages,
-            tools: if last_round { &[] } else { &tools },
-            stream: options.stream,
-        };
+        let offered = if last_round { &[][..] } else { &tools };
+        let request = ChatRequest::new(model, &messages, offered, options.stream);
         let reply = chat.send(&request, on_text)?;
         add_usage(&mut exchange.usage, reply.usage.as_ref());
         exchange.model = reply.model.clone().or(exchange.model);
@@ -164,6 +220,8 @@ fn converse(
             exchange.reply = reply.content.unwrap_or_else(|| {
                 format!("(no answer after {MAX_TOOL_ROUNDS} rounds of tool calls)")
             });
+            messages.push(Message::new(Role::Assistant, exchange.reply.clone()));
+            exchange.added = messages.split_off(first_added);
             return Ok(exchange);
         }
         messages.push(Message {
@@ -252,10 +310,8 @@ fn run_local_call(
             arguments,
             result,
         }],
-        rule_learned: None,
-        rule_number: None,
         model,
-        usage: None,
+        ..Turn::default()
     })
 }
 

@@ -69,6 +69,22 @@ pub enum Command {
         number: usize,
     },
     RulesClear,
+    Log {
+        count: i64,
+        session: Option<String>,
+        job: Option<String>,
+        json: bool,
+    },
+    Sessions {
+        json: bool,
+    },
+    SessionClear {
+        name: String,
+    },
+    Usage {
+        since: Option<String>,
+        json: bool,
+    },
     Tools,
     Config,
     Doctor,
@@ -86,6 +102,10 @@ pub struct AgentArgs {
     pub files: Vec<String>,
     /// Do not read stdin as input for the message.
     pub no_stdin: bool,
+    /// `-c`: continue the most recent conversation.
+    pub continue_latest: bool,
+    /// `--session NAME`: continue (or start) the named conversation.
+    pub session: Option<String>,
     pub json: bool,
     pub stream: bool,
     pub no_tools: bool,
@@ -105,6 +125,8 @@ pub struct JobOptions {
     pub model: Option<String>,
     /// `--no-tools` is `Some(false)`; `--tools` (edit) is `Some(true)`.
     pub tools: Option<bool>,
+    /// The conversation every run continues; an empty name clears it.
+    pub session: Option<String>,
 }
 
 /// The overview printed by `nanopy --help`.
@@ -119,6 +141,12 @@ Agent:
   rules-forget N            forget rule N
   rules-clear               forget the learned rules
   tools                     list the tools and their parameters
+
+Conversations:
+  log                       past turns, newest first
+  sessions                  the named conversations
+  session-clear NAME        forget a named conversation
+  usage                     tokens per day, provider and model
 
 Memory:
   memory-get KEY            print a value
@@ -169,7 +197,10 @@ Options:
       --no-stdin    do not read stdin as input for the message
   -s, --system TEXT use TEXT as the system prompt for this turn
       --model M     use model M instead of the configured one
-      --json        print one JSON object: reply, tool_calls, rule_learned, model, usage
+  -c, --continue    continue your most recent conversation
+      --session NAME  continue (or start) the conversation NAME
+      --json        print one JSON object: reply, tool_calls, rule_learned, model,
+                    provider, usage, session, turn_id
       --stream      print the reply as it arrives
       --no-tools    offer no tools to the model
   -h, --help        print this help
@@ -199,6 +230,8 @@ Options:
       --grace SECS     run a fire missed by at most SECS after downtime (default 600)
       --notify CMD     run `sh -c CMD` after each run, with the reply on stdin
       --model M        use model M for this job's turns (default: the config's)
+      --session NAME   every run continues the conversation NAME, so it knows what it
+                       said before
       --no-tools       offer no tools to this job's turns
       --replace        replace a job of the same name (its history stays)
   -h, --help           print this help
@@ -211,11 +244,11 @@ Usage: nanopy cron-edit NAME [OPTIONS]
 
 Changes a job in place; its history stays and its next fire is recomputed from now. Takes
 the options of `cron-add` (one schedule at most) and changes only what is given. An empty
-`--notify ''` or `--model ''` removes it. A disabled job stays disabled.
+`--notify ''`, `--model ''` or `--session ''` removes it. A disabled job stays disabled.
 
 Options:
       --message M, --cron EXPR, --at TIME, --in DURATION, --every DURATION,
-      --tz ZONE, --grace SECS, --notify CMD, --model M, --no-tools
+      --tz ZONE, --grace SECS, --notify CMD, --model M, --session NAME, --no-tools
       --tools          offer tools to the job's turns again
   -h, --help           print this help
 ",
@@ -319,6 +352,41 @@ Options:
         "Usage: nanopy rules-clear\n\nForgets every learned rule.\n",
     ),
     (
+        "log",
+        "\
+Usage: nanopy log [-n N] [--session NAME] [--job NAME] [--json]
+
+Past turns, newest first: time, session or job, model, outcome, the message and the reply.
+
+Options:
+  -n N              at most N turns (default 20)
+      --session NAME  only the turns of the conversation NAME
+      --job NAME    only the turns of the job NAME
+      --json        print a JSON array
+",
+    ),
+    (
+        "sessions",
+        "Usage: nanopy sessions [--json]\n\nLists the named conversations: name, turns, last used.\n",
+    ),
+    (
+        "session-clear",
+        "Usage: nanopy session-clear NAME\n\nForgets the conversation NAME: its turns leave the log.\n",
+    ),
+    (
+        "usage",
+        "\
+Usage: nanopy usage [--since DURATION|DATE] [--json]
+
+Prompt and completion tokens per local day, provider and model, from the log. Turns whose
+server reported no usage are counted apart: unknown, not zero.
+
+Options:
+      --since X     from X ago (7d, 12h) or from the date X (2026-12-01); default all
+      --json        print a JSON array
+",
+    ),
+    (
         "tools",
         "Usage: nanopy tools\n\nLists the registered tools and their parameters.\n",
     ),
@@ -396,6 +464,8 @@ impl Parser {
                     .values_from_str(["-f", "--file"])
                     .map_err(|error| self.error(error))?,
                 no_stdin: self.flag("--no-stdin"),
+                continue_latest: self.flag(["-c", "--continue"]),
+                session: self.value("--session")?,
                 json: self.flag("--json"),
                 stream: self.flag("--stream"),
                 no_tools: self.flag("--no-tools"),
@@ -503,6 +573,29 @@ impl Parser {
                 Command::RulesForget { number }
             }
             "rules-clear" => self.done(Command::RulesClear)?,
+            "log" => {
+                let command = Command::Log {
+                    count: self.number("-n")?.unwrap_or(20),
+                    session: self.value("--session")?,
+                    job: self.value("--job")?,
+                    json: self.flag("--json"),
+                };
+                self.done(command)?
+            }
+            "sessions" => {
+                let command = Command::Sessions {
+                    json: self.flag("--json"),
+                };
+                self.done(command)?
+            }
+            "session-clear" => Command::SessionClear { name: self.one()? },
+            "usage" => {
+                let command = Command::Usage {
+                    since: self.value("--since")?,
+                    json: self.flag("--json"),
+                };
+                self.done(command)?
+            }
             "tools" => self.done(Command::Tools)?,
             "config" => self.done(Command::Config)?,
             "doctor" => self.done(Command::Doctor)?,
@@ -528,6 +621,7 @@ impl Parser {
             notify: self.value("--notify")?,
             model: self.value("--model")?,
             tools: (no_tools || tools).then_some(tools),
+            session: self.value("--session")?,
         })
     }
 
@@ -556,7 +650,7 @@ impl Parser {
         Ok(found.pop())
     }
 
-    fn flag(&mut self, name: &'static str) -> bool {
+    fn flag(&mut self, name: impl Into<pico_args::Keys>) -> bool {
         self.args.contains(name)
     }
 

@@ -19,6 +19,10 @@ const DEFAULT_MAX_RETRIES: u32 = 2;
 const DEFAULT_SHELL_TIMEOUT_SECS: u64 = 30;
 /// The most input (piped stdin, files, pages) one turn takes: 1 MiB (SPEC §3.0).
 const DEFAULT_INPUT_BYTES: u64 = 1024 * 1024;
+/// How long the log keeps a turn (SPEC §8).
+const DEFAULT_LOG_KEEP_DAYS: u64 = 90;
+/// How much of a conversation goes with a continued turn, in characters (SPEC §8).
+const DEFAULT_CONTEXT_CHARS: usize = 24_000;
 
 /// The file written on first run: every key with its default, so users see what they can set.
 const DEFAULT_CONFIG_FILE: &str = r#"{
@@ -31,7 +35,8 @@ const DEFAULT_CONFIG_FILE: &str = r#"{
   },
   "system_prompt": "You are nanopybot, a concise and helpful assistant.",
   "memory_path": "memory.json",
-  "scheduler_db_path": "jobs.sqlite"
+  "scheduler_db_path": "jobs.sqlite",
+  "log_path": "log.sqlite"
 }
 "#;
 
@@ -49,6 +54,20 @@ pub struct Config {
     pub shell_timeout_secs: u64,
     /// The most bytes of input (stdin, files, URLs) a turn accepts (`limits.input_bytes`).
     pub input_bytes: u64,
+    /// The conversation log (`log_path`, `log.*`).
+    pub log: LogConfig,
+    /// The most prompt plus completion tokens of one local day (`limits.daily_tokens`).
+    pub daily_tokens: Option<u64>,
+}
+
+/// Where turns are recorded, for how long, and how much history a continued turn sends.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub path: PathBuf,
+    /// `false` records nothing; then sessions and the token budget cannot work.
+    pub enabled: bool,
+    pub keep_days: u64,
+    pub context_chars: usize,
 }
 
 /// How to reach the chat-completions endpoint.
@@ -69,6 +88,8 @@ struct FileConfig {
     system_prompt: Option<String>,
     memory_path: Option<String>,
     scheduler_db_path: Option<String>,
+    log_path: Option<String>,
+    log: FileLog,
     tools: FileTools,
     limits: FileLimits,
 }
@@ -77,6 +98,15 @@ struct FileConfig {
 #[serde(default)]
 struct FileLimits {
     input_bytes: Option<u64>,
+    daily_tokens: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FileLog {
+    enabled: Option<bool>,
+    keep_days: Option<u64>,
+    context_chars: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -111,6 +141,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "system_prompt",
             "memory_path",
             "scheduler_db_path",
+            "log_path",
+            "log",
             "tools",
             "limits",
         ],
@@ -126,7 +158,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
         ],
     ),
     ("tools", &["shell"]),
-    ("limits", &["input_bytes"]),
+    ("limits", &["input_bytes", "daily_tokens"]),
+    ("log", &["enabled", "keep_days", "context_chars"]),
     ("tools.shell", &["allow", "timeout_secs"]),
 ];
 
@@ -148,7 +181,15 @@ impl Config {
             .map_err(Error::file("create the data directory", &data_dir))?;
         let config_path = data_dir.join("config.json");
         let file = read_or_create(&config_path)?;
-        Ok(Config::merge(data_dir, config_path, file, env))
+        let config = Config::merge(data_dir, config_path, file, env);
+        if config.daily_tokens.is_some() && !config.log.enabled {
+            return Err(Error::Config(format!(
+                "`{}`: `limits.daily_tokens` counts the tokens recorded in the log, which \
+                 `\"log\": {{\"enabled\": false}}` turns off; remove one of the two",
+                config.config_path.display()
+            )));
+        }
+        Ok(config)
     }
 
     fn merge(
@@ -187,6 +228,13 @@ impl Config {
                 .timeout_secs
                 .unwrap_or(DEFAULT_SHELL_TIMEOUT_SECS),
             input_bytes: file.limits.input_bytes.unwrap_or(DEFAULT_INPUT_BYTES),
+            log: LogConfig {
+                path: resolve(file.log_path, "log.sqlite"),
+                enabled: file.log.enabled.unwrap_or(true),
+                keep_days: file.log.keep_days.unwrap_or(DEFAULT_LOG_KEEP_DAYS),
+                context_chars: file.log.context_chars.unwrap_or(DEFAULT_CONTEXT_CHARS),
+            },
+            daily_tokens: file.limits.daily_tokens,
             provider,
             data_dir,
             config_path,
@@ -214,7 +262,13 @@ impl Config {
             "memory_path": self.memory_path,
             "scheduler_db_path": self.scheduler_db_path,
             "tools": { "shell": { "allow": self.shell_allow, "timeout_secs": self.shell_timeout_secs } },
-            "limits": { "input_bytes": self.input_bytes },
+            "log_path": self.log.path,
+            "log": {
+                "enabled": self.log.enabled,
+                "keep_days": self.log.keep_days,
+                "context_chars": self.log.context_chars,
+            },
+            "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens },
         })
     }
 }

@@ -44,6 +44,14 @@ pub enum Error {
     /// The job store is a file nanopy will not use (the Python tool's APScheduler store, a
     /// newer schema, not a database); it is left as it is. Exit 3.
     StoreRefused { path: PathBuf, reason: String },
+    /// The conversation log could not be opened, read or written. Exit 3.
+    Log {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// The log is a file nanopy will not use (not a database, a newer schema); it is left
+    /// as it is. Exit 3.
+    LogRefused { path: PathBuf, reason: String },
     /// The provider could not be reached or gave an unusable answer. Exit 4.
     Provider { endpoint: String, message: String },
     /// Anything else that failed: a local tool, a key that is not there. Exit 1.
@@ -65,7 +73,9 @@ impl Error {
             | Error::MemoryCorrupt { .. }
             | Error::Locked { .. }
             | Error::Store { .. }
-            | Error::StoreRefused { .. } => 3,
+            | Error::StoreRefused { .. }
+            | Error::Log { .. }
+            | Error::LogRefused { .. } => 3,
             Error::Provider { .. } => 4,
         }
     }
@@ -91,6 +101,12 @@ impl Error {
     pub fn store(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
         let path = path.to_path_buf();
         move |source| Error::Store { path, source }
+    }
+
+    /// A conversation-log error, for `map_err` on rusqlite results.
+    pub fn log(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
+        let path = path.to_path_buf();
+        move |source| Error::Log { path, source }
     }
 }
 
@@ -135,6 +151,8 @@ impl fmt::Display for Error {
             Error::StoreRefused { path, reason } => {
                 write!(f, "job store `{}`: {reason}", path.display())
             }
+            Error::Log { path, source } => write!(f, "log `{}`: {source}", path.display()),
+            Error::LogRefused { path, reason } => write!(f, "log `{}`: {reason}", path.display()),
             Error::Provider { endpoint, message } => write!(f, "provider `{endpoint}`: {message}"),
             Error::BrokenPipe => f.write_str("stdout was closed"),
         }
@@ -145,7 +163,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::File { source, .. } => Some(source),
-            Error::Store { source, .. } => Some(source),
+            Error::Store { source, .. } | Error::Log { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -1,25 +1,68 @@
 //! The JSON documents scripts rely on (SPEC §2): `agent --json`, `cron-list --json` (and the
-//! `cron_list` tool), `cron-history --json`. One place, so each shape is defined once.
+//! `cron_list` tool), `cron-history --json`, `log`, `sessions` and `usage --json`. One place, so each shape is defined once.
 
 use crate::cron::schedule::Spec;
 use crate::cron::store::{Job, Run};
 use crate::cron::time_in_zone;
-use crate::turn::Turn;
+use crate::log::{Entry, Session, Usage};
+use crate::turn::{ToolRun, Turn};
 use serde_json::{Value, json};
 
 /// `agent --json`.
 pub fn turn(turn: &Turn) -> Value {
-    let calls: Vec<Value> = turn
-        .tool_calls
-        .iter()
-        .map(|call| json!({"name": call.name, "arguments": call.arguments, "result": call.result}))
-        .collect();
     json!({
         "reply": turn.reply,
-        "tool_calls": calls,
+        "tool_calls": tool_calls(&turn.tool_calls),
         "rule_learned": turn.rule_learned,
         "model": turn.model,
+        "provider": turn.provider,
         "usage": turn.usage,
+        "session": turn.session,
+        "turn_id": turn.turn_id,
+    })
+}
+
+/// A turn's tool calls: `[{name, arguments, result}]`, in `--json` and the log.
+pub fn tool_calls(calls: &[ToolRun]) -> Value {
+    calls
+        .iter()
+        .map(|call| json!({"name": call.name, "arguments": call.arguments, "result": call.result}))
+        .collect()
+}
+
+/// One turn of `log --json`; `time` already formatted.
+pub fn log_entry(entry: &Entry, time: &str) -> Value {
+    json!({
+        "turn_id": entry.id,
+        "time": time,
+        "session": entry.session,
+        "job": entry.job,
+        "provider": entry.provider,
+        "model": entry.model,
+        "message": entry.message,
+        "reply": entry.reply,
+        "tool_calls": entry.tool_calls,
+        "usage": entry.usage,
+        "duration_ms": entry.duration_ms,
+        "outcome": entry.outcome,
+    })
+}
+
+/// One session of `sessions --json`; `last_used` already formatted.
+pub fn session(session: &Session, last_used: &str) -> Value {
+    json!({"name": session.name, "turns": session.turns, "last_used": last_used})
+}
+
+/// One row of `usage --json`.
+pub fn usage(row: &Usage) -> Value {
+    json!({
+        "day": row.day,
+        "provider": row.provider,
+        "model": row.model,
+        "turns": row.turns,
+        "prompt_tokens": row.prompt_tokens,
+        "completion_tokens": row.completion_tokens,
+        "turns_without_usage": row.turns_without_usage,
     })
 }
 

@@ -12,12 +12,15 @@ mod cli;
 mod clock;
 mod commands;
 mod config;
+mod conversation;
 mod cron;
 mod duration;
 mod error;
 mod feedback;
+mod history;
 mod input;
 mod json_shape;
+mod log;
 mod memory;
 mod output;
 mod provider;
@@ -27,6 +30,8 @@ mod test_support;
 mod tools;
 mod truncate;
 mod turn;
+mod wal;
+mod zone;
 
 pub use error::{Error, Result};
 

@@ -91,6 +91,36 @@ pub struct ChatRequest<'a> {
     pub tools: &'a [Value],
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// With a stream, asks for the usage chunk before `[DONE]`, so streamed turns count
+    /// towards `usage` and the daily budget too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+}
+
+/// `stream_options` of a streamed request.
+#[derive(Debug, Serialize)]
+pub struct StreamOptions {
+    pub include_usage: bool,
+}
+
+impl<'a> ChatRequest<'a> {
+    /// A request; a streamed one asks for usage.
+    pub fn new(
+        model: &'a str,
+        messages: &'a [Message],
+        tools: &'a [Value],
+        stream: bool,
+    ) -> ChatRequest<'a> {
+        ChatRequest {
+            model,
+            messages,
+            tools,
+            stream,
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
+        }
+    }
 }
 
 /// What came back: text, tool calls or both, plus what the server says about itself.

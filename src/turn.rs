@@ -1,5 +1,6 @@
-//! What one agent turn produced, for printing, `--json`, the job history and (later) the log.
+//! What one agent turn produced, for printing, `--json`, the job history and the log.
 
+use crate::provider::Message;
 use serde_json::Value;
 
 /// One tool call made during the turn.
@@ -11,7 +12,7 @@ pub struct ToolRun {
 }
 
 /// The outcome of a turn.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Turn {
     pub reply: String,
     pub tool_calls: Vec<ToolRun>,
@@ -22,4 +23,13 @@ pub struct Turn {
     pub model: String,
     /// Token counts summed over the turn's requests, as the server reported them.
     pub usage: Option<Value>,
+    /// The provider that answered; `None` when no request was made (`tool:`).
+    pub provider: Option<String>,
+    /// The named session the turn continued.
+    pub session: Option<String>,
+    /// Its id in the log; `None` when it was not logged.
+    pub turn_id: Option<i64>,
+    /// What the turn added to its conversation (user message, assistant messages, tool
+    /// results), for the log.
+    pub messages: Vec<Message>,
 }

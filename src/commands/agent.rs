@@ -4,6 +4,7 @@
 use crate::agent::{self, TurnOptions};
 use crate::cli::AgentArgs;
 use crate::config::Config;
+use crate::conversation::Continuation;
 use crate::error::{Error, Result};
 use crate::input::{self, Piece};
 use crate::json_shape;
@@ -26,8 +27,23 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
             "`nanopy agent` needs a message, as arguments or on stdin".into(),
         ));
     }
+    let continuation = match (args.continue_latest, args.session.clone()) {
+        (true, Some(_)) => {
+            return Err(Error::Usage(
+                "`-c` continues the latest conversation and `--session` a named one: give one"
+                    .into(),
+            ));
+        }
+        (true, None) => Continuation::Latest,
+        (false, Some(name)) => {
+            crate::cron::check_name("session", &name)?;
+            Continuation::Named(name)
+        }
+        (false, None) => Continuation::New,
+    };
     let input = gather(config, &args, message_from_stdin, &message)?;
     let options = TurnOptions {
+        continuation,
         model: args.model,
         stream: args.stream,
         no_tools: args.no_tools,

@@ -6,6 +6,7 @@ use super::table;
 use crate::agent::{self, TurnOptions};
 use crate::cli::JobOptions;
 use crate::config::Config;
+use crate::conversation::Continuation;
 use crate::cron::runner::{self, Work};
 use crate::cron::schedule::{Spec, load_zone, system_zone_name};
 use crate::cron::store::{Job, JobDef, Run, Store};
@@ -28,6 +29,11 @@ fn job_work(config: &Config) -> Arc<dyn Work> {
         let options = TurnOptions {
             model: job.def.model.clone(),
             no_tools: !job.def.tools,
+            continuation: match &job.def.session {
+                Some(name) => Continuation::Named(name.clone()),
+                None => Continuation::New,
+            },
+            job: Some(job.def.name.clone()),
             ..TurnOptions::new(Caller::Job)
         };
         agent::run(&config, &job.def.message, &options, &mut |_| {})
@@ -50,7 +56,7 @@ pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) ->
         notify: options.notify.filter(|command| !command.is_empty()),
         model: options.model.filter(|model| !model.is_empty()),
         provider: None,
-        session: None,
+        session: options.session.filter(|session| !session.is_empty()),
         tools: options.tools.unwrap_or(true),
     };
     let mut store = Store::open(&config.scheduler_db_path)?;
@@ -87,6 +93,9 @@ pub fn edit(config: &Config, name: &str, options: JobOptions) -> Result<()> {
         }
         if let Some(tools) = options.tools {
             job.tools = tools;
+        }
+        if let Some(session) = options.session {
+            job.session = (!session.is_empty()).then_some(session);
         }
         Ok(())
     })?;

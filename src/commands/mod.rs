@@ -4,6 +4,7 @@
 mod agent;
 mod cron;
 mod doctor;
+mod log;
 mod memory;
 mod table;
 mod tools;
@@ -51,6 +52,15 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
         Command::Rules => memory::rules(config),
         Command::RulesForget { number } => memory::rules_forget(config, number),
         Command::RulesClear => memory::rules_clear(config),
+        Command::Log {
+            count,
+            session,
+            job,
+            json,
+        } => log::list(config, count, crate::log::Filter { session, job }, json),
+        Command::Sessions { json } => log::sessions(config, json),
+        Command::SessionClear { name } => log::clear(config, &name),
+        Command::Usage { since, json } => log::usage(config, since, json),
         Command::Tools => tools::list(config),
         Command::Config => show_config(config),
         Command::Doctor => doctor::run(config),

@@ -160,9 +160,9 @@ pub fn describe(spec: &Spec, tz: &str) -> String {
     }
 }
 
-/// Checks a job name (SPEC §5): 1–64 characters, no control characters, no space at either
-/// end, so that it prints on one line and can be typed back.
-pub fn check_name(name: &str) -> Result<()> {
+/// Checks the name of a job or a session (`what`, SPEC §5): 1–64 characters, no control
+/// characters, no space at either end, so that it prints on one line and can be typed back.
+pub fn check_name(what: &str, name: &str) -> Result<()> {
     let problem = if name.is_empty() {
         Some("cannot be empty".to_string())
     } else if name.chars().count() > MAX_NAME_CHARS {
@@ -176,14 +176,17 @@ pub fn check_name(name: &str) -> Result<()> {
     };
     match problem {
         Some(problem) => Err(Error::Usage(format!(
-            "a job name {problem}: use 1 to {MAX_NAME_CHARS} characters, like `morning-digest`"
+            "a {what} name {problem}: use 1 to {MAX_NAME_CHARS} characters, like `morning-digest`"
         ))),
         None => Ok(()),
     }
 }
 
 fn check_def(job: &JobDef) -> Result<()> {
-    check_name(&job.name)?;
+    check_name("job", &job.name)?;
+    if let Some(session) = &job.session {
+        check_name("session", session)?;
+    }
     if job.message.trim().is_empty() {
         return Err(Error::Usage("a job message cannot be empty".into()));
     }
@@ -268,10 +271,10 @@ mod tests {
     #[test]
     fn names_are_one_printable_line_of_at_most_64_characters() {
         for good in ["a", "morning-digest", "é".repeat(64).as_str(), "two words"] {
-            assert!(check_name(good).is_ok(), "{good:?}");
+            assert!(check_name("job", good).is_ok(), "{good:?}");
         }
         for bad in ["", "a\nb", "tab\there", " lead", "trail ", &"x".repeat(65)] {
-            let error = check_name(bad).unwrap_err();
+            let error = check_name("job", bad).unwrap_err();
             assert_eq!(error.exit_code(), 2, "{bad:?}");
         }
     }

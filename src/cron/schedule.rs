@@ -156,7 +156,7 @@ fn timestamp(seconds: i64) -> Result<Timestamp> {
 
 /// Loads an IANA zone from the system database, with an error that says what to do.
 pub fn load_zone(name: &str) -> Result<TimeZone> {
-    TimeZone::get(name).map_err(|_| {
+    crate::zone::by_name(name).ok_or_else(|| {
         Error::Input(format!(
             "unknown time zone `{name}`: use an IANA name like `Europe/Berlin` or `UTC` \
              (zones are read from /usr/share/zoneinfo; install the tzdata package if it is missing)"
@@ -166,9 +166,9 @@ pub fn load_zone(name: &str) -> Result<TimeZone> {
 
 /// The system's zone name: `TZ` if set, else `/etc/localtime`; `UTC` when neither names one.
 pub fn system_zone_name() -> String {
-    TimeZone::try_system()
-        .ok()
-        .and_then(|zone| zone.iana_name().map(str::to_string))
+    crate::zone::local()
+        .iana_name()
+        .map(str::to_string)
         .unwrap_or_else(|| "UTC".to_string())
 }
 

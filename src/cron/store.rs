@@ -1,5 +1,6 @@
-//! The job store: the only SQLite code. Jobs, their run history, and the compare-and-set claim
-//! that makes each fire run once even with several schedulers on one file.
+//! The job store (SQLite, like the conversation log in `log.rs`): jobs, their run history,
+//! and the compare-and-set claim that makes each fire run once even with several schedulers
+//! on one file.
 
 use super::schedule::Spec;
 use crate::error::{Error, Result};
@@ -209,6 +210,17 @@ pub struct Run {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Set once the file is recognised as ours: a refused file is never written, not even
+    /// by the WAL truncation on drop.
+    accepted: bool,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.accepted {
+            crate::wal::truncate_if_long(&self.conn, &self.path);
+        }
+    }
 }
 
 const JOB_COLUMNS: &str = "id, name, message, cron, at, every, every_secs, anchor, tz, enabled, \
@@ -286,6 +298,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            accepted: false,
         };
         store.prepare().map_err(|error| match error {
             Error::Store { path, source }
@@ -299,6 +312,7 @@ impl Store {
             }
             other => other,
         })?;
+        store.accepted = true;
         Ok(store)
     }
 
@@ -834,6 +848,24 @@ mod tests {
         enabled: true,
         status: RunStatus::Running,
     };
+
+    #[test]
+    fn the_write_ahead_log_stays_short_when_every_command_is_short_lived() {
+        let path = crate::test_support::scratch_dir("store-wal").join("jobs.sqlite");
+        for n in 0..400 {
+            let mut store = Store::open(&path).unwrap();
+            store.add(&new_job("a"), 100 + n, true, n).unwrap();
+        }
+        let wal = std::fs::metadata(crate::wal::wal_path(&path))
+            .unwrap()
+            .len();
+        assert!(
+            wal <= crate::wal::MAX_WAL_BYTES + 16 * 4096,
+            "WAL is {wal} bytes"
+        );
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.job("a").unwrap().unwrap().next_fire, Some(499));
+    }
 
     #[test]
     fn a_fire_can_be_claimed_only_once() {

@@ -91,6 +91,12 @@ def main():
               len(calls) == 8 and all(c["name"] == "time" and c["result"].isdigit() for c in calls)
               and doc.get("reply"), r)
 
+        r = nanopy("agent", "--session", "s", "what time is it", model="mock-tools")
+        r = nanopy("agent", "--json", "--session", "s", "and what did you tell me?")
+        doc = json.loads(r.stdout) if r.returncode == 0 else {}
+        check("a session with tool calls in its history is accepted when continued",
+              doc.get("reply") == "Hello from LiteLLM" and doc.get("session") == "s", r)
+
         r = nanopy("agent", "hello", model="no-such-model")
         check("unknown model exits 4 with the server's message",
               r.returncode == 4 and "Invalid model name" in r.stderr, r)

@@ -6,6 +6,7 @@ mod support;
 mod agent;
 mod cli;
 mod config;
+mod conversations;
 mod cron;
 mod input;
 mod memory;

@@ -50,6 +50,9 @@ fn every_request_shape_validates_against_the_official_schema() {
         Reply::text("no tools"),
         Reply::stream(&["streamed"]),
         Reply::text("with rules"),
+        Reply::tool_calls(&[("c3", "time", "{}")]),
+        Reply::text("in a session"),
+        Reply::text("continued, tool calls in the history"),
     ]);
     let wd = Workdir::new("schema");
     wd.config_for(&server);
@@ -60,8 +63,20 @@ fn every_request_shape_validates_against_the_official_schema() {
     wd.nanopy(&["agent", "rule: answer in English"])
         .run()
         .success();
+    wd.nanopy(&["agent", "--session", "s", "time?"])
+        .run()
+        .success();
+    wd.nanopy(&["agent", "--session", "s", "and now?"])
+        .run()
+        .success();
     let requests = server.requests();
-    assert_eq!(requests.len(), 6);
+    assert_eq!(requests.len(), 9);
+    let continued = requests[8].json();
+    assert_eq!(
+        continued["messages"].as_array().unwrap().len(),
+        6,
+        "{continued}"
+    );
     let validator = request_validator();
     for request in requests {
         let body = request.json();
