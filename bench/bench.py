@@ -328,6 +328,22 @@ def main():
         "curl %.2f MB" % (curl_rss / 1024))
     shutil.rmtree(home, ignore_errors=True)
 
+    # A dead primary (a closed port) with the stand-in server as fallback: what the dead
+    # one costs before the fallback's request goes out.
+    home, env = new_home(base_url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    with open(os.path.join(home, "config.json"), "w") as f:
+        json.dump({"provider": {"base_url": "http://127.0.0.1:%d/v1" % dead_port, "model": "bench"},
+                   "providers": {"up": {"base_url": base_url, "model": "bench"}},
+                   "fallback": ["up"]}, f)
+    measure([binary, "agent", "hello"], env=env, runs=3)
+    chain_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
+    row("dead primary: added before the fallback's request", chain_ms - turn_ms, 50.0, "ms",
+        "turn through the fallback %.2f ms, plain turn %.2f ms" % (chain_ms, turn_ms))
+    shutil.rmtree(home, ignore_errors=True)
+
     log_figures(binary, base_url)
     scheduler_figures(binary, base_url)
     fsync_figures(binary, base_url)

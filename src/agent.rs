@@ -4,20 +4,19 @@
 
 use crate::clock;
 use crate::config::Config;
+use crate::config::Route;
 use crate::conversation::{Continuation, Outcome, TurnLog};
 use crate::error::{Error, Result};
+use crate::fallback::Fallback;
 use crate::feedback;
 use crate::input::{self, Piece};
 use crate::memory::Memory;
-use crate::provider::{Chat, ChatRequest, Message, Provider, Role};
+use crate::provider::{Chat, ChatRequest, Message, Role};
 use crate::rules;
 use crate::tools::{Caller, Registry};
 use crate::turn::{ToolRun, Turn};
 use serde_json::{Map, Value};
 use std::time::Instant;
-
-/// The name of the `provider` object of the config, as the log and `--json` show it.
-pub const DEFAULT_PROVIDER: &str = "default";
 
 /// The most rounds of tool calls one turn runs before asking for a final answer.
 pub const MAX_TOOL_ROUNDS: usize = 8;
@@ -25,8 +24,10 @@ pub const MAX_TOOL_ROUNDS: usize = 8;
 /// How a turn should run.
 #[derive(Debug, Clone)]
 pub struct TurnOptions {
-    /// Overrides the configured model.
+    /// Overrides the configured model: a model, or an alias for a provider and a model.
     pub model: Option<String>,
+    /// Picks a provider other than `default_provider`.
+    pub provider: Option<String>,
     /// Ask for a server-sent-event stream and hand text to the caller as it arrives.
     pub stream: bool,
     /// Offer no tools to the model.
@@ -49,6 +50,7 @@ impl TurnOptions {
     pub fn new(caller: Caller) -> TurnOptions {
         TurnOptions {
             model: None,
+            provider: None,
             stream: false,
             no_tools: false,
             caller,
@@ -70,13 +72,11 @@ pub fn run(
 ) -> Result<Turn> {
     let started = clock::now();
     let timer = Instant::now();
+    let routes = config.route(options.provider.as_deref(), options.model.as_deref())?;
     let mut log = TurnLog::open(config, &options.continuation)?;
-    let model = options
-        .model
-        .clone()
-        .unwrap_or_else(|| config.provider.model.clone());
+    let model = routes[0].model.clone();
     let mut asked = None;
-    let result = steps(config, message, options, &log, &model, &mut asked, on_text);
+    let result = steps(config, message, options, &log, routes, &mut asked, on_text);
     let turn_id = log.record(
         config,
         &Outcome {
@@ -99,20 +99,21 @@ pub fn run(
 }
 
 /// The turn itself: a local `tool:` call, or learning, the budget, the request and the
-/// tool-call loop. `asked` is set to the provider a request goes to, for the log.
+/// tool-call loop over the chain of `routes`. `asked` is set to the provider a request goes
+/// to (the one that answered, once one has), for the log.
 fn steps(
     config: &Config,
     message: &str,
     options: &TurnOptions,
     log: &TurnLog,
-    model: &str,
+    routes: Vec<Route>,
     asked: &mut Option<String>,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<Turn> {
     let registry = Registry::new(config, options.caller);
     if let Some(call) = parse_local_call(message) {
         let (name, arguments) = call?;
-        return run_local_call(&registry, name, arguments, model.to_string());
+        return run_local_call(&registry, name, arguments, routes[0].model.clone());
     }
     log.check_budget(config, clock::now())?;
     let memory = Memory::open(&config.memory_path);
@@ -123,9 +124,12 @@ fn steps(
     let system = rules::system_message(prompt, &rules_in_force);
     let history = log.history(config)?;
     let messages = assemble(system, history, &input::compose(&options.input, message));
-    let provider = Provider::new(&config.provider)?;
-    *asked = Some(DEFAULT_PROVIDER.to_string());
-    let exchange = converse(&provider, &registry, model, messages, options, on_text)?;
+    *asked = Some(routes[0].provider.name.clone());
+    let model = routes[0].model.clone();
+    let chain = Fallback::new(routes);
+    let exchange = converse(&chain, &registry, &model, messages, options, on_text)?;
+    let answered = chain.answered();
+    *asked = Some(answered.provider.name.clone());
     // A learned rule is always the newest, so its number is the count of rules in force.
     let rule_number = rule_learned.as_ref().map(|_| rules_in_force.len());
     Ok(Turn {
@@ -133,7 +137,7 @@ fn steps(
         tool_calls: exchange.tool_calls,
         rule_learned,
         rule_number,
-        model: exchange.model.unwrap_or_else(|| model.to_string()),
+        model: exchange.model.unwrap_or_else(|| answered.model.clone()),
         usage: exchange.usage,
         provider: asked.clone(),
         messages: exchange.added,

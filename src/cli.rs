@@ -96,6 +96,7 @@ pub struct AgentArgs {
     /// The message words; empty or `-` means the message is stdin.
     pub message: Vec<String>,
     pub model: Option<String>,
+    pub provider: Option<String>,
     /// Replaces the configured system prompt for this turn.
     pub system: Option<String>,
     /// `-f` files and URLs, in order; `-` is stdin.
@@ -127,6 +128,8 @@ pub struct JobOptions {
     pub tools: Option<bool>,
     /// The conversation every run continues; an empty name clears it.
     pub session: Option<String>,
+    /// The provider its turns use; an empty name clears it (then the config decides).
+    pub provider: Option<String>,
 }
 
 /// The overview printed by `nanopy --help`.
@@ -196,7 +199,8 @@ Options:
                     reduced to its text); repeatable. At most `limits.input_bytes` in all
       --no-stdin    do not read stdin as input for the message
   -s, --system TEXT use TEXT as the system prompt for this turn
-      --model M     use model M instead of the configured one
+      --model M     use model M, or an alias for a provider and model (`aliases`)
+      --provider NAME  use the provider NAME (`providers`) instead of `default_provider`
   -c, --continue    continue your most recent conversation
       --session NAME  continue (or start) the conversation NAME
       --json        print one JSON object: reply, tool_calls, rule_learned, model,
@@ -229,7 +233,8 @@ Options:
       --tz ZONE        IANA time zone of the schedule (default: the system zone)
       --grace SECS     run a fire missed by at most SECS after downtime (default 600)
       --notify CMD     run `sh -c CMD` after each run, with the reply on stdin
-      --model M        use model M for this job's turns (default: the config's)
+      --model M        use model M (or an alias) for this job's turns (default: the config's)
+      --provider NAME  use the provider NAME for this job's turns (default: the config's)
       --session NAME   every run continues the conversation NAME, so it knows what it
                        said before
       --no-tools       offer no tools to this job's turns
@@ -244,11 +249,12 @@ Usage: nanopy cron-edit NAME [OPTIONS]
 
 Changes a job in place; its history stays and its next fire is recomputed from now. Takes
 the options of `cron-add` (one schedule at most) and changes only what is given. An empty
-`--notify ''`, `--model ''` or `--session ''` removes it. A disabled job stays disabled.
+`--notify ''`, `--model ''`, `--provider ''` or `--session ''` removes it. A disabled job stays disabled.
 
 Options:
       --message M, --cron EXPR, --at TIME, --in DURATION, --every DURATION,
-      --tz ZONE, --grace SECS, --notify CMD, --model M, --session NAME, --no-tools
+      --tz ZONE, --grace SECS, --notify CMD, --model M, --provider NAME,
+      --session NAME, --no-tools
       --tools          offer tools to the job's turns again
   -h, --help           print this help
 ",
@@ -458,6 +464,7 @@ impl Parser {
         let command = match self.command {
             "agent" => Command::Agent(AgentArgs {
                 model: self.value("--model")?,
+                provider: self.value("--provider")?,
                 system: self.value(["-s", "--system"])?,
                 files: self
                     .args
@@ -622,6 +629,7 @@ impl Parser {
             model: self.value("--model")?,
             tools: (no_tools || tools).then_some(tools),
             session: self.value("--session")?,
+            provider: self.value("--provider")?,
         })
     }
 

@@ -45,7 +45,15 @@ const DEFAULT_CONFIG_FILE: &str = r#"{
 pub struct Config {
     pub data_dir: PathBuf,
     pub config_path: PathBuf,
+    /// The `provider` object: the provider named `default`.
     pub provider: ProviderConfig,
+    /// `providers`, by name (sorted).
+    pub providers: Vec<ProviderConfig>,
+    /// The provider a turn uses when nothing picks another.
+    pub default_provider: String,
+    /// Providers tried in order when the chosen one fails in a way another could fix.
+    pub fallback: Vec<String>,
+    pub aliases: Vec<Alias>,
     pub system_prompt: String,
     pub memory_path: PathBuf,
     pub scheduler_db_path: PathBuf,
@@ -70,14 +78,37 @@ pub struct LogConfig {
     pub context_chars: usize,
 }
 
-/// How to reach the chat-completions endpoint.
-#[derive(Debug, Clone)]
+/// How to reach one chat-completions endpoint.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProviderConfig {
+    /// `default` for the `provider` object, else its key in `providers`.
+    pub name: String,
+    /// The key, from the config, the environment or `api_key_env`; empty when none (or when
+    /// it comes from `api_key_cmd`, which runs only when the provider is called).
     pub api_key: String,
+    /// `api_key_cmd`: run with `sh -c` when the provider is called; stdout is the key.
+    pub api_key_cmd: Option<String>,
+    /// Where the key comes from, for `config` and `doctor`: never the key itself.
+    pub key_source: String,
     pub base_url: String,
     pub model: String,
     pub timeout_secs: u64,
     pub max_retries: u32,
+}
+
+/// `aliases`: a short name for a provider and a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alias {
+    pub name: String,
+    pub provider: String,
+    pub model: String,
+}
+
+/// One provider of a turn's chain, with the model to ask it for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub provider: ProviderConfig,
+    pub model: String,
 }
 
 /// The config file as written; every key optional, `null` meaning "use the default".
@@ -85,6 +116,10 @@ pub struct ProviderConfig {
 #[serde(default)]
 struct FileConfig {
     provider: FileProvider,
+    providers: std::collections::BTreeMap<String, FileProvider>,
+    default_provider: Option<String>,
+    fallback: Vec<String>,
+    aliases: std::collections::BTreeMap<String, FileAlias>,
     system_prompt: Option<String>,
     memory_path: Option<String>,
     scheduler_db_path: Option<String>,
@@ -113,10 +148,19 @@ struct FileLog {
 #[serde(default)]
 struct FileProvider {
     api_key: Option<String>,
+    api_key_env: Option<String>,
+    api_key_cmd: Option<String>,
     base_url: Option<String>,
     model: Option<String>,
     timeout_secs: Option<u64>,
     max_retries: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FileAlias {
+    provider: Option<String>,
+    model: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -132,12 +176,27 @@ struct FileShell {
     timeout_secs: Option<u64>,
 }
 
+/// The keys of a provider object (`provider`, each of `providers`).
+const PROVIDER_KEYS: &[&str] = &[
+    "api_key",
+    "api_key_env",
+    "api_key_cmd",
+    "base_url",
+    "model",
+    "timeout_secs",
+    "max_retries",
+];
+
 /// Known keys per object, for the unknown-key warning; a nested object is listed by its path.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
     (
         "",
         &[
             "provider",
+            "providers",
+            "default_provider",
+            "fallback",
+            "aliases",
             "system_prompt",
             "memory_path",
             "scheduler_db_path",
@@ -147,16 +206,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "limits",
         ],
     ),
-    (
-        "provider",
-        &[
-            "api_key",
-            "base_url",
-            "model",
-            "timeout_secs",
-            "max_retries",
-        ],
-    ),
+    ("provider", PROVIDER_KEYS),
     ("tools", &["shell"]),
     ("limits", &["input_bytes", "daily_tokens"]),
     ("log", &["enabled", "keep_days", "context_chars"]),
@@ -180,8 +230,9 @@ impl Config {
             .create(&data_dir)
             .map_err(Error::file("create the data directory", &data_dir))?;
         let config_path = data_dir.join("config.json");
-        let file = read_or_create(&config_path)?;
+        let (file, text) = read_or_create(&config_path)?;
         let config = Config::merge(data_dir, config_path, file, env);
+        config.check_providers(&text)?;
         if config.daily_tokens.is_some() && !config.log.enabled {
             return Err(Error::Config(format!(
                 "`{}`: `limits.daily_tokens` counts the tokens recorded in the log, which \
@@ -198,20 +249,40 @@ impl Config {
         file: FileConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Config {
-        let first = |names: &[&str]| names.iter().find_map(|name| env(name));
-        let provider = ProviderConfig {
-            api_key: first(&["NANOPY_API_KEY", "OPENAI_API_KEY"])
-                .or(file.provider.api_key)
-                .unwrap_or_default(),
-            base_url: first(&["NANOPY_BASE_URL", "OPENAI_BASE_URL"])
-                .or(file.provider.base_url)
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-            model: first(&["NANOPY_MODEL"])
-                .or(file.provider.model)
-                .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
-            timeout_secs: file.provider.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
-            max_retries: file.provider.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+        let first = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|name| env(name).map(|value| (value, *name)))
         };
+        // The environment overrides apply to the `provider` object alone (SPEC §1): a key
+        // from the environment never goes to a server it was not meant for.
+        let mut default = file.provider;
+        let env_key = first(&["NANOPY_API_KEY", "OPENAI_API_KEY"]);
+        if let Some((_, var)) = &env_key {
+            default.api_key_cmd = None;
+            default.api_key_env = Some(var.to_string());
+        }
+        if let Some((url, _)) = first(&["NANOPY_BASE_URL", "OPENAI_BASE_URL"]) {
+            default.base_url = Some(url);
+        }
+        if let Some((model, _)) = first(&["NANOPY_MODEL"]) {
+            default.model = Some(model);
+        }
+        let provider = provider_config(DEFAULT_PROVIDER.into(), default, env);
+        let providers = file
+            .providers
+            .into_iter()
+            .map(|(name, entry)| provider_config(name, entry, env))
+            .collect();
+        let aliases = file
+            .aliases
+            .into_iter()
+            .map(|(name, alias)| Alias {
+                name,
+                provider: alias.provider.unwrap_or_default(),
+                model: alias.model.unwrap_or_default(),
+            })
+            .collect();
         let resolve = |value: Option<String>, default: &str| {
             resolve_path(&data_dir, value.as_deref().unwrap_or(default), env)
         };
@@ -228,6 +299,12 @@ impl Config {
                 .timeout_secs
                 .unwrap_or(DEFAULT_SHELL_TIMEOUT_SECS),
             input_bytes: file.limits.input_bytes.unwrap_or(DEFAULT_INPUT_BYTES),
+            default_provider: file
+                .default_provider
+                .unwrap_or_else(|| DEFAULT_PROVIDER.to_string()),
+            fallback: file.fallback,
+            providers,
+            aliases,
             log: LogConfig {
                 path: resolve(file.log_path, "log.sqlite"),
                 enabled: file.log.enabled.unwrap_or(true),
@@ -241,23 +318,167 @@ impl Config {
         }
     }
 
-    /// The effective configuration as JSON, with the API key redacted, for `nanopy config`.
-    pub fn to_redacted_json(&self) -> Value {
-        let key = if self.provider.api_key.is_empty() {
-            "(none)"
-        } else {
-            "(set, redacted)"
+    /// The provider called `name`; `default` is the `provider` object.
+    pub fn provider_named(&self, name: &str) -> Option<&ProviderConfig> {
+        if name == DEFAULT_PROVIDER {
+            return Some(&self.provider);
+        }
+        self.providers.iter().find(|provider| provider.name == name)
+    }
+
+    /// Every provider: `default` first, then the named ones.
+    pub fn all_providers(&self) -> impl Iterator<Item = &ProviderConfig> {
+        std::iter::once(&self.provider).chain(&self.providers)
+    }
+
+    /// The names a user may give to `--provider`, for error messages.
+    fn provider_names(&self) -> String {
+        let names: Vec<&str> = self.all_providers().map(|p| p.name.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// The chain of providers a turn tries, in order: the chosen one (by `--provider`, by an
+    /// alias given as the model, else `default_provider`) with its model, then each of
+    /// `fallback` with its own model. An unknown provider is exit 2, naming the known ones.
+    pub fn route(&self, provider: Option<&str>, model: Option<&str>) -> Result<Vec<Route>> {
+        let alias = model.and_then(|model| self.aliases.iter().find(|a| a.name == model));
+        if let (Some(alias), Some(provider)) = (alias, provider)
+            && alias.provider != provider
+        {
+            return Err(Error::Usage(format!(
+                "alias `{}` means provider `{}`, not `{provider}`: give the alias or --provider",
+                alias.name, alias.provider
+            )));
+        }
+        let name = provider
+            .or(alias.map(|a| a.provider.as_str()))
+            .unwrap_or(&self.default_provider);
+        let chosen = self.provider_named(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown provider `{name}`; the config has: {}",
+                self.provider_names()
+            ))
+        })?;
+        let chosen_model = match (alias, model) {
+            (Some(alias), _) => alias.model.clone(),
+            (None, Some(model)) => model.to_string(),
+            (None, None) => chosen.model.clone(),
         };
+        let mut routes = vec![Route {
+            provider: chosen.clone(),
+            model: chosen_model,
+        }];
+        for name in &self.fallback {
+            if routes.iter().any(|route| &route.provider.name == name) {
+                continue;
+            }
+            if let Some(provider) = self.provider_named(name) {
+                routes.push(Route {
+                    provider: provider.clone(),
+                    model: provider.model.clone(),
+                });
+            }
+        }
+        Ok(routes)
+    }
+
+    /// Checks the names that tie providers together (`default_provider`, `fallback`,
+    /// `aliases`) and that every named provider has a `base_url`; an error names the file,
+    /// line and column, like a syntax error.
+    fn check_providers(&self, text: &str) -> Result<()> {
+        let fail = |path: &[&str], message: String| {
+            let (line, column) = locate(text, path);
+            Err(Error::ConfigSyntax {
+                path: self.config_path.clone(),
+                line,
+                column,
+                message,
+            })
+        };
+        let known = self.provider_names();
+        if self.providers.iter().any(|p| p.name == DEFAULT_PROVIDER) {
+            return fail(
+                &["providers", DEFAULT_PROVIDER],
+                "`providers` cannot define `default`: that is the `provider` object".into(),
+            );
+        }
+        if let Some(provider) = self.providers.iter().find(|p| !has_base_url(text, &p.name)) {
+            return fail(
+                &["providers", &provider.name],
+                format!("provider `{}` needs a `base_url`", provider.name),
+            );
+        }
+        if self.provider_named(&self.default_provider).is_none() {
+            return fail(
+                &["default_provider"],
+                format!(
+                    "`default_provider` names `{}`, which is not a provider (known: {known})",
+                    self.default_provider
+                ),
+            );
+        }
+        if let Some(name) = self
+            .fallback
+            .iter()
+            .find(|n| self.provider_named(n).is_none())
+        {
+            return fail(
+                &["fallback", name],
+                format!("`fallback` names `{name}`, which is not a provider (known: {known})"),
+            );
+        }
+        for alias in &self.aliases {
+            if self.provider_named(&alias.provider).is_none() {
+                return fail(
+                    &["aliases", &alias.name],
+                    format!(
+                        "alias `{}` names provider `{}`, which is not one (known: {known})",
+                        alias.name, alias.provider
+                    ),
+                );
+            }
+            if alias.model.is_empty() {
+                return fail(
+                    &["aliases", &alias.name],
+                    format!("alias `{}` needs a `model`", alias.name),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as JSON, with every key redacted, for `nanopy config`.
+    pub fn to_redacted_json(&self) -> Value {
+        let shown = |provider: &ProviderConfig| {
+            serde_json::json!({
+                "api_key": provider.key_source,
+                "base_url": provider.base_url,
+                "model": provider.model,
+                "timeout_secs": provider.timeout_secs,
+                "max_retries": provider.max_retries,
+            })
+        };
+        let providers: serde_json::Map<String, Value> = self
+            .providers
+            .iter()
+            .map(|provider| (provider.name.clone(), shown(provider)))
+            .collect();
+        let aliases: serde_json::Map<String, Value> = self
+            .aliases
+            .iter()
+            .map(|alias| {
+                let target = serde_json::json!({"provider": alias.provider, "model": alias.model});
+                (alias.name.clone(), target)
+            })
+            .collect();
         serde_json::json!({
             "data_dir": self.data_dir,
             "config_path": self.config_path,
-            "provider": {
-                "api_key": key,
-                "base_url": self.provider.base_url,
-                "model": self.provider.model,
-                "timeout_secs": self.provider.timeout_secs,
-                "max_retries": self.provider.max_retries,
-            },
+            "provider": shown(&self.provider),
+            "providers": providers,
+            "default_provider": self.default_provider,
+            "fallback": self.fallback,
+            "aliases": aliases,
             "system_prompt": self.system_prompt,
             "memory_path": self.memory_path,
             "scheduler_db_path": self.scheduler_db_path,
@@ -270,6 +491,88 @@ impl Config {
             },
             "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens },
         })
+    }
+}
+
+/// Whether the file gives `providers.<name>.base_url` (a named provider has no default).
+fn has_base_url(text: &str, name: &str) -> bool {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|root| root.get("providers")?.get(name)?.get("base_url").cloned())
+        .is_some_and(|url| url.is_string())
+}
+
+/// The line and column (1-based) of the JSON string `path[last]` found after each earlier
+/// element of `path` in turn: where a config error about that value points. A plain text
+/// search, enough for a file we already parsed; `(1, 1)` when nothing matches.
+fn locate(text: &str, path: &[&str]) -> (usize, usize) {
+    let mut from = 0;
+    let mut at = None;
+    for part in path {
+        let needle = Value::String(part.to_string()).to_string();
+        match text[from..].find(&needle) {
+            Some(offset) => {
+                at = Some(from + offset);
+                from += offset + needle.len();
+            }
+            None => break,
+        }
+    }
+    let Some(at) = at else {
+        return (1, 1);
+    };
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    (line, column)
+}
+
+/// The name of the `provider` object.
+pub const DEFAULT_PROVIDER: &str = "default";
+
+/// A provider from its file entry; the key is read from the config or `api_key_env` now,
+/// while `api_key_cmd` waits until the provider is called.
+fn provider_config(
+    name: String,
+    file: FileProvider,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> ProviderConfig {
+    let inline = file.api_key.filter(|key| !key.is_empty());
+    let (api_key, api_key_cmd, key_source) = if let Some(var) = file.api_key_env {
+        match env(&var) {
+            Some(key) => (
+                key,
+                None,
+                format!("(from environment variable {var}, redacted)"),
+            ),
+            None => (
+                String::new(),
+                None,
+                format!("(environment variable {var} is not set)"),
+            ),
+        }
+    } else if let Some(key) = inline {
+        (key, None, "(in the config file, redacted)".to_string())
+    } else if let Some(command) = file.api_key_cmd.filter(|c| !c.trim().is_empty()) {
+        (
+            String::new(),
+            Some(command),
+            "(from api_key_cmd when called)".to_string(),
+        )
+    } else {
+        (String::new(), None, "(none)".to_string())
+    };
+    ProviderConfig {
+        name,
+        api_key,
+        api_key_cmd,
+        key_source,
+        base_url: file
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        model: file.model.unwrap_or_else(|| DEFAULT_MODEL.to_string()),
+        timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
+        max_retries: file.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
     }
 }
 
@@ -311,7 +614,7 @@ fn resolve_path(data_dir: &Path, value: &str, env: &dyn Fn(&str) -> Option<Strin
 
 /// Reads the config file, writing the defaults first if there is none. A broken file is an
 /// error naming the line and column, and is never replaced.
-fn read_or_create(path: &Path) -> Result<FileConfig> {
+fn read_or_create(path: &Path) -> Result<(FileConfig, String)> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -327,7 +630,7 @@ fn read_or_create(path: &Path) -> Result<FileConfig> {
             });
         }
     };
-    parse(path, &text)
+    Ok((parse(path, &text)?, text))
 }
 
 fn parse(path: &Path, text: &str) -> Result<FileConfig> {
@@ -354,6 +657,20 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig> {
 
 fn unknown_keys(root: &Value) -> Vec<String> {
     let mut unknown = Vec::new();
+    for (section, known) in [
+        ("providers", PROVIDER_KEYS),
+        ("aliases", &["provider", "model"][..]),
+    ] {
+        if let Some(Value::Object(entries)) = root.get(section) {
+            for (name, entry) in entries {
+                if let Value::Object(map) = entry {
+                    for key in map.keys().filter(|key| !known.contains(&key.as_str())) {
+                        unknown.push(format!("{section}.{name}.{key}"));
+                    }
+                }
+            }
+        }
+    }
     for (prefix, known) in KNOWN_KEYS {
         let object = prefix
             .split('.')
@@ -389,6 +706,61 @@ mod tests {
             file,
             &env,
         )
+    }
+
+    const GRAPH: &str = r#"{
+        "provider": {"base_url": "http://d/v1", "model": "d-model"},
+        "providers": {
+            "local": {"base_url": "http://l/v1", "model": "l-model"},
+            "cloud": {"base_url": "http://c/v1", "model": "c-model"}
+        },
+        "default_provider": "local",
+        "fallback": ["local", "cloud", "default"],
+        "aliases": {"smart": {"provider": "cloud", "model": "big"}}
+    }"#;
+
+    fn chain(config: &Config, provider: Option<&str>, model: Option<&str>) -> Vec<String> {
+        config
+            .route(provider, model)
+            .unwrap()
+            .iter()
+            .map(|route| format!("{}:{}", route.provider.name, route.model))
+            .collect()
+    }
+
+    #[test]
+    fn the_chain_is_the_chosen_provider_then_each_fallback_once_with_its_own_model() {
+        let config = merged(GRAPH, &[]);
+        config.check_providers(GRAPH).unwrap();
+        assert_eq!(
+            chain(&config, None, None),
+            ["local:l-model", "cloud:c-model", "default:d-model"]
+        );
+        assert_eq!(
+            chain(&config, Some("cloud"), Some("other")),
+            ["cloud:other", "local:l-model", "default:d-model"]
+        );
+        assert_eq!(chain(&config, None, Some("smart"))[0], "cloud:big");
+        let error = config.route(Some("local"), Some("smart")).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn environment_overrides_touch_the_provider_object_only() {
+        let config = merged(
+            GRAPH,
+            &[
+                ("NANOPY_API_KEY", "env-key"),
+                ("NANOPY_BASE_URL", "http://env/v1"),
+            ],
+        );
+        assert_eq!(config.provider.api_key, "env-key");
+        assert_eq!(config.provider.base_url, "http://env/v1");
+        let local = config.provider_named("local").unwrap();
+        assert_eq!(
+            (local.api_key.as_str(), local.base_url.as_str()),
+            ("", "http://l/v1")
+        );
     }
 
     #[test]

@@ -53,7 +53,15 @@ pub enum Error {
     /// as it is. Exit 3.
     LogRefused { path: PathBuf, reason: String },
     /// The provider could not be reached or gave an unusable answer. Exit 4.
-    Provider { endpoint: String, message: String },
+    Provider {
+        endpoint: String,
+        message: String,
+        /// The HTTP status of an error answer; `None` for a network failure, a timeout or an
+        /// unusable body. Decides whether another provider may be tried (SPEC §9).
+        status: Option<u16>,
+    },
+    /// Every provider of the chain failed; one line per provider. Exit 4.
+    ProvidersFailed(Vec<String>),
     /// Anything else that failed: a local tool, a key that is not there. Exit 1.
     Failed(String),
     /// stdout was closed by the reader (`nanopy … | head -1`); we stop quietly. Exit 0.
@@ -76,7 +84,7 @@ impl Error {
             | Error::StoreRefused { .. }
             | Error::Log { .. }
             | Error::LogRefused { .. } => 3,
-            Error::Provider { .. } => 4,
+            Error::Provider { .. } | Error::ProvidersFailed(_) => 4,
         }
     }
 
@@ -101,6 +109,20 @@ impl Error {
     pub fn store(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
         let path = path.to_path_buf();
         move |source| Error::Store { path, source }
+    }
+
+    /// Whether another provider could succeed where this failure happened (SPEC §9): the
+    /// server was unreachable, slow, refused the key, lacked the model, was busy or broken,
+    /// or answered nonsense. A request the server called wrong (400, 422) fails anywhere.
+    pub fn falls_over(&self) -> bool {
+        match self {
+            Error::Provider { status: None, .. } => true,
+            Error::Provider {
+                status: Some(status),
+                ..
+            } => matches!(status, 401 | 403 | 404 | 408 | 429 | 500..=599),
+            _ => false,
+        }
     }
 
     /// A conversation-log error, for `map_err` on rusqlite results.
@@ -153,7 +175,12 @@ impl fmt::Display for Error {
             }
             Error::Log { path, source } => write!(f, "log `{}`: {source}", path.display()),
             Error::LogRefused { path, reason } => write!(f, "log `{}`: {reason}", path.display()),
-            Error::Provider { endpoint, message } => write!(f, "provider `{endpoint}`: {message}"),
+            Error::Provider {
+                endpoint, message, ..
+            } => write!(f, "provider `{endpoint}`: {message}"),
+            Error::ProvidersFailed(failures) => {
+                write!(f, "every provider failed: {}", failures.join("; "))
+            }
             Error::BrokenPipe => f.write_str("stdout was closed"),
         }
     }

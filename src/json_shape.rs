@@ -102,5 +102,6 @@ pub fn run(run: &Run, tz: &str) -> Value {
         "status": run.status.as_str(),
         "output": run.output,
         "error": run.error,
+        "provider": run.provider,
     })
 }

@@ -16,6 +16,7 @@ mod conversation;
 mod cron;
 mod duration;
 mod error;
+mod fallback;
 mod feedback;
 mod history;
 mod input;

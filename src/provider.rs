@@ -148,6 +148,10 @@ pub struct Provider {
     api_key: String,
     timeout: Duration,
     max_retries: u32,
+    /// Whether a refused connection or an unknown host is retried. Not when another provider
+    /// comes next: a server that is not there will not be there in a second either, and
+    /// the next provider is the better retry (SPEC §7: ≤ 50 ms before the fallback's request).
+    retry_unreachable: bool,
 }
 
 impl Chat for Provider {
@@ -164,11 +168,19 @@ impl Chat for Provider {
 /// (`HTTPS_PROXY`, `NO_PROXY`), rustls with bundled roots, and error statuses returned as
 /// answers, because the server's own message is what the user needs.
 fn http_agent() -> ureq::Agent {
+    agent_config().build().new_agent()
+}
+
+fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .user_agent(concat!("nanopy/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .new_agent()
+}
+
+/// The provider's client follows no redirect: a POST with the key must not wander off, and
+/// the answer says where it pointed, so the user can fix `base_url` (SPEC §6).
+fn provider_agent() -> ureq::Agent {
+    agent_config().max_redirects(0).build().new_agent()
 }
 
 /// A page fetched for `-f URL`: its media type and its text.
@@ -279,14 +291,26 @@ impl Provider {
                 "provider timeout_secs must be at least 1".into(),
             ));
         }
-        let agent = http_agent();
+        let api_key = match &config.api_key_cmd {
+            Some(command) => key_from_command(&config.name, command)?,
+            None => config.api_key.clone(),
+        };
         Ok(Provider {
-            agent,
+            agent: provider_agent(),
             endpoint: format!("{base_url}/chat/completions"),
-            api_key: config.api_key.clone(),
+            api_key,
             timeout: Duration::from_secs(config.timeout_secs),
             max_retries: config.max_retries,
+            retry_unreachable: true,
         })
+    }
+
+    /// The same client, failing at once when the server is not there (a fallback follows).
+    pub fn without_unreachable_retries(self) -> Provider {
+        Provider {
+            retry_unreachable: false,
+            ..self
+        }
     }
 
     /// The endpoint as shown in messages: no credentials.
@@ -453,7 +477,20 @@ impl Provider {
                     .read_to_string()
                     .unwrap_or_default();
                 let reason = response.status().canonical_reason().unwrap_or("");
-                let error = self.failure(status_message(status, reason, &text));
+                let mut message = status_message(status, reason, &text);
+                if (300..400).contains(&status) {
+                    let location = response
+                        .headers()
+                        .get("location")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("nowhere (no Location header)");
+                    message = format!(
+                        "HTTP {status} {reason}: redirected to `{}`; not followed (the key \
+                         goes to the configured server only): fix `base_url`",
+                        redact_userinfo(location)
+                    );
+                }
+                let error = self.failure_with_status(Some(status), message);
                 if RETRYABLE_STATUSES.contains(&status) {
                     Attempt::Retry { error, wait }
                 } else {
@@ -461,7 +498,15 @@ impl Provider {
                 }
             }
             Err(error) => {
-                let retryable = matches!(error, ureq::Error::ConnectionFailed | ureq::Error::Io(_));
+                let unreachable = matches!(
+                    error,
+                    ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
+                ) || matches!(&error, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
+                let retryable = if unreachable {
+                    self.retry_unreachable && !matches!(error, ureq::Error::HostNotFound)
+                } else {
+                    matches!(error, ureq::Error::Io(_))
+                };
                 let error = self.transport_error(error);
                 if retryable {
                     Attempt::Retry { error, wait: None }
@@ -574,7 +619,12 @@ impl Provider {
     }
 
     fn failure(&self, message: String) -> Error {
+        self.failure_with_status(None, message)
+    }
+
+    fn failure_with_status(&self, status: Option<u16>, message: String) -> Error {
         Error::Provider {
+            status,
             endpoint: self.endpoint(),
             // A server may echo the request, key included, in its error text.
             message: if self.api_key.is_empty() {
@@ -584,6 +634,54 @@ impl Provider {
             },
         }
     }
+}
+
+/// How long `api_key_cmd` may take (SPEC §9).
+const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `api_key_cmd` with `sh -c`; its trimmed stdout is the key. A failure names the
+/// provider and the command's exit, never its output, which may hold the key.
+fn key_from_command(provider: &str, command: &str) -> Result<String> {
+    let fail = |why: String| {
+        Error::Config(format!(
+            "provider `{provider}`: api_key_cmd {why}; its output is not shown"
+        ))
+    };
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|error| fail(format!("could not start ({error})")))?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let reader = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = (&mut stdout).take(64 * 1024).read_to_end(&mut bytes);
+        bytes
+    });
+    // On a timeout the reader is left to finish by itself: a grandchild of `sh` may hold the
+    // pipe open, and nanopy must not wait for it.
+    match crate::child::wait_with_timeout(&mut child, KEY_COMMAND_TIMEOUT) {
+        Ok(Some(status)) if status.success() => {}
+        Ok(Some(status)) => return Err(fail(format!("failed ({status})"))),
+        Ok(None) => {
+            return Err(fail(format!(
+                "did not finish within {}s",
+                KEY_COMMAND_TIMEOUT.as_secs()
+            )));
+        }
+        Err(error) => return Err(fail(format!("could not be waited for ({error})"))),
+    }
+    let bytes = reader.join().unwrap_or_default();
+    let key =
+        String::from_utf8(bytes).map_err(|_| fail("printed something that is not text".into()))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(fail("printed nothing".into()));
+    }
+    Ok(key.to_string())
 }
 
 /// A tool call while its pieces stream in.

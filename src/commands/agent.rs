@@ -45,6 +45,7 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
     let options = TurnOptions {
         continuation,
         model: args.model,
+        provider: args.provider,
         stream: args.stream,
         no_tools: args.no_tools,
         system: args.system,

@@ -7,7 +7,7 @@ use crate::agent::{self, TurnOptions};
 use crate::cli::JobOptions;
 use crate::config::Config;
 use crate::conversation::Continuation;
-use crate::cron::runner::{self, Work};
+use crate::cron::runner::{self, Output, Work};
 use crate::cron::schedule::{Spec, load_zone, system_zone_name};
 use crate::cron::store::{Job, JobDef, Run, Store};
 use crate::cron::{self as scheduler, When, describe, time_in_zone};
@@ -28,6 +28,7 @@ fn job_work(config: &Config) -> Arc<dyn Work> {
         // A job's turn reads no stdin and takes no input beyond its message.
         let options = TurnOptions {
             model: job.def.model.clone(),
+            provider: job.def.provider.clone(),
             no_tools: !job.def.tools,
             continuation: match &job.def.session {
                 Some(name) => Continuation::Named(name.clone()),
@@ -37,7 +38,10 @@ fn job_work(config: &Config) -> Arc<dyn Work> {
             ..TurnOptions::new(Caller::Job)
         };
         agent::run(&config, &job.def.message, &options, &mut |_| {})
-            .map(|turn| turn.reply)
+            .map(|turn| Output {
+                text: turn.reply,
+                provider: turn.provider,
+            })
             .map_err(|error| error.to_string())
     })
 }
@@ -55,10 +59,11 @@ pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) ->
         grace_secs: options.grace.unwrap_or(scheduler::DEFAULT_GRACE_SECS),
         notify: options.notify.filter(|command| !command.is_empty()),
         model: options.model.filter(|model| !model.is_empty()),
-        provider: None,
+        provider: options.provider.filter(|provider| !provider.is_empty()),
         session: options.session.filter(|session| !session.is_empty()),
         tools: options.tools.unwrap_or(true),
     };
+    config.route(job.provider.as_deref(), job.model.as_deref())?;
     let mut store = Store::open(&config.scheduler_db_path)?;
     let saved = scheduler::add(&mut store, job, replace, now)?;
     output::line(&saved.summary("added"))
@@ -97,6 +102,10 @@ pub fn edit(config: &Config, name: &str, options: JobOptions) -> Result<()> {
         if let Some(session) = options.session {
             job.session = (!session.is_empty()).then_some(session);
         }
+        if let Some(provider) = options.provider {
+            job.provider = (!provider.is_empty()).then_some(provider);
+        }
+        config.route(job.provider.as_deref(), job.model.as_deref())?;
         Ok(())
     })?;
     output::line(&saved.summary("changed"))

@@ -1,4 +1,4 @@
-//! `doctor`: checks config, file permissions, the stores, the time zone and the provider,
+//! `doctor`: checks config, file permissions, the stores, the time zone and every provider,
 //! one `ok` or `problem:` line each.
 
 use crate::clock;
@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::cron::schedule::{load_zone, system_zone_name};
 use crate::cron::store::Store;
 use crate::error::{Error, Result};
+use crate::log::Log;
 use crate::memory::Memory;
 use crate::output;
 use crate::provider::Provider;
@@ -34,6 +35,7 @@ pub fn run(config: &Config) -> Result<()> {
         (config.config_path.as_path(), 0o600, "config file"),
         (config.memory_path.as_path(), 0o600, "memory file"),
         (config.scheduler_db_path.as_path(), 0o600, "job store"),
+        (config.log.path.as_path(), 0o600, "log"),
     ] {
         if let Some(mode) = mode_of(path) {
             let ok = mode & 0o077 == 0;
@@ -76,9 +78,23 @@ pub fn run(config: &Config) -> Result<()> {
         Ok(_) => report(true, format!("system time zone `{zone}`"))?,
         Err(error) => report(false, error.to_string())?,
     }
-    match Provider::new(&config.provider).and_then(|provider| provider.probe()) {
-        Ok(text) => report(true, text)?,
-        Err(error) => report(false, error.to_string())?,
+    if config.log.enabled {
+        match Log::open(&config.log.path).and_then(|log| log.sessions()) {
+            Ok(sessions) => report(true, format!("log readable ({} sessions)", sessions.len()))?,
+            Err(error) => report(false, error.to_string())?,
+        }
+    }
+    // Every provider, whether it is the default or only a fallback: a dead fallback is
+    // found now, not at 03:00 when the primary is down too.
+    for provider in config.all_providers() {
+        let name = &provider.name;
+        match Provider::new(provider).and_then(|client| client.probe()) {
+            Ok(text) => report(
+                true,
+                format!("provider `{name}`: {text}; key {}", provider.key_source),
+            )?,
+            Err(error) => report(false, format!("provider `{name}`: {error}"))?,
+        }
     }
     if problems > 0 {
         Err(Error::Failed(format!("{problems} problem(s) found")))

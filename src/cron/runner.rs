@@ -22,15 +22,32 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// What running a job means, supplied by the caller: the job's reply, or why it failed.
 pub trait Work: Send + Sync {
     /// Runs `job` once.
-    fn run(&self, job: &Job) -> std::result::Result<String, String>;
+    fn run(&self, job: &Job) -> std::result::Result<Output, String>;
 }
 
-impl<F> Work for F
+/// A job's reply, and the provider that gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub text: String,
+    pub provider: Option<String>,
+}
+
+impl From<String> for Output {
+    fn from(text: String) -> Output {
+        Output {
+            text,
+            provider: None,
+        }
+    }
+}
+
+impl<F, O> Work for F
 where
-    F: Fn(&Job) -> std::result::Result<String, String> + Send + Sync,
+    F: Fn(&Job) -> std::result::Result<O, String> + Send + Sync,
+    O: Into<Output>,
 {
-    fn run(&self, job: &Job) -> std::result::Result<String, String> {
-        self(job)
+    fn run(&self, job: &Job) -> std::result::Result<Output, String> {
+        self(job).map(Into::into)
     }
 }
 
@@ -386,10 +403,21 @@ fn execute(
     let started = Instant::now();
     let outcome = work.run(job);
     let (status, output, error) = match &outcome {
-        Ok(reply) => (RunStatus::Ok, Some(reply.as_str()), None),
+        Ok(reply) => (RunStatus::Ok, Some(reply.text.as_str()), None),
         Err(error) => (RunStatus::Failed, None, Some(error.as_str())),
     };
     let now = unix_seconds(SystemTime::now());
+    if let Ok(Output {
+        provider: Some(provider),
+        ..
+    }) = &outcome
+        && let Err(store_error) = store.set_run_provider(run, provider)
+    {
+        eprintln!(
+            "warning: job `{}`: cannot record its provider: {store_error}",
+            job.def.name
+        );
+    }
     if let Err(store_error) = store.finish_run(run, status, output, error, now) {
         eprintln!(
             "error: job `{}`: cannot record the run: {store_error}",

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The schema this build writes; older stores are migrated forward on open.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 /// How long a statement waits for another process's write before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Runs kept per job.
@@ -204,7 +204,12 @@ pub struct Run {
     pub status: RunStatus,
     pub output: Option<String>,
     pub error: Option<String>,
+    /// The provider that answered the run's turn.
+    pub provider: Option<String>,
 }
+
+/// Version 3: which provider answered a run (SPEC §9), for `cron-history`.
+const MIGRATE_V3: &str = "ALTER TABLE runs ADD COLUMN provider TEXT;";
 
 /// An open store.
 pub struct Store {
@@ -403,6 +408,9 @@ impl Store {
         }
         if version < 2 {
             tx.execute_batch(MIGRATE_V2).map_err(Error::store(&path))?;
+        }
+        if version < 3 {
+            tx.execute_batch(MIGRATE_V3).map_err(Error::store(&path))?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(Error::store(&path))?;
@@ -605,6 +613,17 @@ impl Store {
         tx.commit().map_err(Error::store(&path))
     }
 
+    /// Notes which provider answered the run.
+    pub fn set_run_provider(&mut self, run: i64, provider: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET provider = ?2 WHERE id = ?1",
+                params![run, provider],
+            )
+            .map(|_| ())
+            .map_err(Error::store(&self.path))
+    }
+
     /// Records a run that ends as it starts (`missed`, `skipped`), with a note.
     #[cfg(test)]
     pub fn record_instant_run(
@@ -713,7 +732,8 @@ impl Store {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT id, job, scheduled_at, started_at, finished_at, status, output, error
+                "SELECT id, job, scheduled_at, started_at, finished_at, status, output, error,
+                        provider
                  FROM runs WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2",
             )
             .map_err(Error::store(&self.path))?;
@@ -728,6 +748,7 @@ impl Store {
                     status: row.get(5)?,
                     output: row.get(6)?,
                     error: row.get(7)?,
+                    provider: row.get(8)?,
                 })
             })
             .map_err(Error::store(&self.path))?

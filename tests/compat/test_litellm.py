@@ -97,6 +97,23 @@ def main():
         check("a session with tool calls in its history is accepted when continued",
               doc.get("reply") == "Hello from LiteLLM" and doc.get("session") == "s", r)
 
+        # LiteLLM as the fallback behind a dead primary, with its key from api_key_env.
+        chain_home = tempfile.mkdtemp(prefix="nanopy-compat-chain-")
+        with open(os.path.join(chain_home, "config.json"), "w") as f:
+            json.dump({"provider": {"base_url": "http://127.0.0.1:%d/v1" % free_port(),
+                                    "model": "local", "max_retries": 0},
+                       "providers": {"litellm": {"base_url": "http://127.0.0.1:%d/v1" % port,
+                                                 "api_key_env": "LITELLM_KEY",
+                                                 "model": "mock-text"}},
+                       "fallback": ["litellm"]}, f)
+        chain_env = dict(os.environ, NANOPYBOT_HOME=chain_home, LITELLM_KEY=MASTER_KEY)
+        r = subprocess.run([binary, "agent", "--json", "hello"], env=chain_env, capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL)
+        doc = json.loads(r.stdout) if r.returncode == 0 else {}
+        check("a dead primary falls over to LiteLLM with its own key",
+              doc.get("reply") == "Hello from LiteLLM" and doc.get("provider") == "litellm"
+              and "trying `litellm`" in r.stderr and MASTER_KEY not in r.stderr, r)
+
         r = nanopy("agent", "hello", model="no-such-model")
         check("unknown model exits 4 with the server's message",
               r.returncode == 4 and "Invalid model name" in r.stderr, r)

@@ -11,6 +11,7 @@ mod cron;
 mod input;
 mod memory;
 mod provider;
+mod providers;
 mod schedules;
 mod schema;
 mod security;
