@@ -1,0 +1,863 @@
+//! Pure detection of feedback: does a message tell the assistant how to behave from now on?
+//!
+//! A clause-level grammar rather than a list of openings. A message is feedback when one of
+//! its clauses is a *directive addressed to the assistant* (an imperative about how it talks,
+//! a prohibition, "you should …", "I want you to …", a polite "could you …?", "call me …")
+//! that carries a *standing scope*: a time marker anywhere ("from now on", "reply in Spanish
+//! from now on", "lain kali"), a quantifier ("always", "in each reply", "setiap jawaban",
+//! "show all prices"), a condition ("whenever I paste code, …", "kalau aku kirim kode, …"), or
+//! a form that is standing by itself ("don't use emojis", "no more …", "quit …ing", "call me
+//! Captain"). Questions about the world, statements about the user or anyone else, one-off
+//! requests, quotes and instructions for third parties are not.
+//!
+//! Precision comes before recall (SPEC §3.1): a false rule is injected into every later
+//! request, while a missed one only costs the user an explicit `rule:` prefix.
+
+mod lexicon;
+
+use lexicon::*;
+
+/// The longest rule we keep, in characters.
+pub const MAX_RULE_CHARS: usize = 500;
+
+/// Prefixes that always mark feedback, compared case-insensitively.
+const EXPLICIT_PREFIXES: &[&str] = &[
+    "feedback:",
+    "rule:",
+    "remember:",
+    "aturan:",
+    "ingat:",
+    "catatan:",
+];
+
+/// The rule a message teaches, if it is feedback: prefix stripped, trimmed, at most
+/// [`MAX_RULE_CHARS`] characters.
+pub fn detect(message: &str) -> Option<String> {
+    let message = message.trim();
+    let rule = explicit_rule(message).or_else(|| implicit_rule(message).then_some(message))?;
+    let rule: String = rule.chars().take(MAX_RULE_CHARS).collect();
+    let rule = rule.trim();
+    (!rule.is_empty()).then(|| rule.to_string())
+}
+
+fn explicit_rule(message: &str) -> Option<&str> {
+    EXPLICIT_PREFIXES.iter().find_map(|prefix| {
+        let head = message.get(..prefix.len())?;
+        head.eq_ignore_ascii_case(prefix)
+            .then(|| message[prefix.len()..].trim())
+    })
+}
+
+/// One clause of a message: its words, and whether it was asked as a question.
+struct Clause {
+    words: Vec<String>,
+    question: bool,
+}
+
+/// Whether some clause is a standing directive and no clause asks about the world.
+fn implicit_rule(message: &str) -> bool {
+    let clauses = clauses(&without_quotes(message));
+    let declared = RULE_DECLARATIONS
+        .iter()
+        .any(|phrase| message.to_lowercase().contains(phrase));
+    let lower = message.to_lowercase();
+    if JOKES.iter().any(|joke| lower.contains(joke)) {
+        return false;
+    }
+    let mut standing = false;
+    for clause in &clauses {
+        let words = skip_filler(&clause.words);
+        if words.is_empty() {
+            continue;
+        }
+        // "avoid the highway today", "hindari tol hari ini": for once, not from now on.
+        let once = (0..words.len()).any(|at| starts_with_any(&words[at..], ONE_OFF).is_some());
+        if once && !(0..words.len()).any(|at| starts_with_any(&words[at..], TIME_SCOPES).is_some())
+        {
+            continue;
+        }
+        match directive(words) {
+            Some(directive) => {
+                if clause.question && !directive.polite {
+                    return false;
+                }
+                if directive.standing || has_scope(words) || declared {
+                    standing = true;
+                }
+            }
+            // A question that is not a request to the assistant: the message asks, it does
+            // not instruct ("… is that rude?", "any tips?").
+            None if clause.question => return false,
+            None if starts_with_any(words, QUESTION_WORDS).is_some() => return false,
+            None => {}
+        }
+    }
+    standing
+}
+
+/// What a directive clause says about itself.
+struct Directive {
+    /// Standing by its form (a prohibition, "no more …", "call me …"), or by a leading
+    /// scope or condition ("in each reply, …", "when I paste code, …").
+    standing: bool,
+    /// Asked as a polite request ("could you …?"), which may end in a question mark.
+    polite: bool,
+}
+
+/// Recognises a directive to the assistant at the start of a clause, after any leading
+/// scope or condition.
+fn directive(words: &[String]) -> Option<Directive> {
+    let mut polite = false;
+    let mut scoped = false;
+    let mut words = skip_filler(words);
+    // Leading scope and conditions, in any order: "lain kali kalau jawab, langsung …".
+    for _ in 0..3 {
+        let before = words.len();
+        let after_scope = skip_filler(skip_leading_scope(words));
+        scoped |= after_scope.len() < words.len() && !after_scope.is_empty() && {
+            let skipped = &words[..words.len() - after_scope.len()];
+            !skipped
+                .iter()
+                .all(|word| FILLER.contains(&word.as_str()) || word == ",")
+        };
+        words = after_scope;
+        if let Some(rest) = starts_with_any(words, POLITE_FRAMES) {
+            polite = true;
+            words = skip_filler(rest);
+            words = starts_with_any(words, SECOND_PERSON).map_or(words, skip_filler);
+        }
+        if words.len() == before {
+            break;
+        }
+    }
+    let found = directive_form(words, polite)?;
+    Some(Directive {
+        standing: found.standing || scoped,
+        polite,
+    })
+}
+
+/// A directive form at the very start of `words`.
+fn directive_form(words: &[String], polite: bool) -> Option<Directive> {
+    let first = words.first()?;
+    // "call me Captain", "refer to me as Dr. Hale", "panggil aku Kapten".
+    if address_directive(words) {
+        return Some(Directive {
+            standing: true,
+            polite,
+        });
+    }
+    // "no more rhetorical questions" (not "no more than two").
+    if let Some(rest) = starts_with_phrase(words, "no more")
+        && rest
+            .first()
+            .is_some_and(|word| word != "than" && word != "of")
+    {
+        // "no more tickets are available" describes; "no more questions, thanks" closes.
+        let describes = rest.iter().take(4).any(|word| {
+            [
+                "is",
+                "are",
+                "was",
+                "were",
+                "left",
+                "available",
+                "thanks",
+                "thank",
+            ]
+            .contains(&word.as_str())
+        });
+        return (!describes).then_some(Directive {
+            standing: true,
+            polite,
+        });
+    }
+    // "no emojis from now on": a prohibition that needs its scope.
+    if first == "no"
+        && words.get(1).is_some_and(|word| {
+            word.chars().all(char::is_alphabetic)
+                && !["way", "problem", "worries", "idea", "thanks", "need", "one"]
+                    .contains(&word.as_str())
+        })
+    {
+        return Some(Directive {
+            standing: false,
+            polite,
+        });
+    }
+    // Prohibitions of a behaviour: "don't use", "never start", "stop apologizing",
+    // "jangan pakai", "nggak usah jelasin".
+    if let Some(rest) = longest_prefix(words, PROHIBITIONS) {
+        let rest = skip_habits(rest);
+        let rest = starts_with_any(rest, SECOND_PERSON).map_or(rest, skip_habits);
+        if let Some(verb) = rest.first() {
+            // "stop the timer" is not about the assistant; "stop calling me", "stop pakai"
+            // and "berhenti minta maaf" are.
+            let gerund = verb.ends_with("ing") && verb.len() > 4;
+            if is_behaviour_verb(verb, rest)
+                || (["stop", "quit"].contains(&first.as_str()) && gerund)
+            {
+                return Some(Directive {
+                    standing: true,
+                    polite,
+                });
+            }
+        }
+        if ["avoid", "hindari", "hindarin"].contains(&first.as_str()) && !rest.is_empty() {
+            return Some(Directive {
+                standing: true,
+                polite,
+            });
+        }
+        return None;
+    }
+    // "you should always …", "kamu harus selalu …", "your answers should …".
+    if SECOND_PERSON.contains(&first.as_str()) || is_answer_subject(words) {
+        let rest = &words[if is_answer_subject(words) {
+            subject_len(words)
+        } else {
+            1
+        }..];
+        let rest = skip_habits(rest);
+        if let Some(rest) = starts_with_any(rest, MODALS) {
+            let rest = skip_habits(starts_with_phrase(rest, "to").unwrap_or(rest));
+            let rest = starts_with_phrase(rest, "to").unwrap_or(rest);
+            let rest = skip_habits(rest);
+            if rest
+                .first()
+                .is_some_and(|verb| is_behaviour_verb(verb, rest))
+                || is_answer_subject(words)
+            {
+                return Some(Directive {
+                    standing: false,
+                    polite,
+                });
+            }
+        }
+        if is_answer_subject(words) {
+            return Some(Directive {
+                standing: false,
+                polite,
+            });
+        }
+        return None;
+    }
+    // "I want you to …", "I want every answer to …", "aku mau kamu selalu …".
+    if let Some(rest) = longest_prefix(words, DESIRE_FRAMES) {
+        let addressed = rest.iter().take(4).any(|word| {
+            SECOND_PERSON.contains(&word.as_str()) || ANSWER_NOUNS.contains(&word.as_str())
+        });
+        let starts_with_verb = rest
+            .first()
+            .is_some_and(|verb| is_behaviour_verb(verb, rest));
+        if !addressed && !starts_with_verb {
+            return None;
+        }
+        let after = rest
+            .iter()
+            .position(|word| word == "to" || SECOND_PERSON.contains(&word.as_str()))
+            .map_or(rest, |at| &rest[at + 1..]);
+        let after = skip_habits(starts_with_phrase(after, "to").unwrap_or(after));
+        let habit = rest
+            .iter()
+            .take(5)
+            .any(|word| HABITS[..3].contains(&word.as_str()));
+        let verb = after
+            .first()
+            .is_some_and(|verb| is_behaviour_verb(verb, after));
+        return (verb || habit || starts_with_verb).then_some(Directive {
+            standing: false,
+            polite,
+        });
+    }
+    // An imperative: "reply in Spanish …", "always assume …", "selalu jawab …".
+    let rest = skip_habits(words);
+    let verb = rest.first()?;
+    if FIRST_PERSON.contains(&verb.as_str()) {
+        return None;
+    }
+    is_behaviour_verb(verb, rest).then_some(Directive {
+        standing: false,
+        polite,
+    })
+}
+
+/// "call me X", "refer to me as X", "address me as X", "panggil aku X", "sebut saya X".
+fn address_directive(words: &[String]) -> bool {
+    let words = skip_habits(words);
+    let text = |n: usize| {
+        words
+            .iter()
+            .take(n)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let two = text(2);
+    let three = text(3);
+    let named = |at: usize| {
+        words.get(at).is_some_and(|word| {
+            !["a", "an", "the", "back", "later", "tomorrow"].contains(&word.as_str())
+        })
+    };
+    ([
+        "call me",
+        "panggil aku",
+        "panggil saya",
+        "panggil gue",
+        "panggil gw",
+        "sebut aku",
+        "sebut saya",
+    ]
+    .contains(&two.as_str())
+        && named(2))
+        || (["refer to me", "address me as", "address me in"].contains(&three.as_str()))
+        || two == "address me"
+}
+
+/// Whether the clause opens with the assistant's answers as its subject ("your answers",
+/// "jawabanmu", "jawaban kamu").
+fn is_answer_subject(words: &[String]) -> bool {
+    subject_len(words) > 0
+}
+
+fn subject_len(words: &[String]) -> usize {
+    match words {
+        [your, noun, ..]
+            if (your == "your" || your == "all") && ANSWER_NOUNS.contains(&noun.as_str()) =>
+        {
+            2
+        }
+        [noun, you, ..]
+            if ANSWER_NOUNS.contains(&noun.as_str()) && SECOND_PERSON.contains(&you.as_str()) =>
+        {
+            2
+        }
+        [noun, ..]
+            if [
+                "jawabanmu",
+                "jawabannya",
+                "jawabnya",
+                "balasanmu",
+                "balasannya",
+                "responmu",
+            ]
+            .contains(&noun.as_str()) =>
+        {
+            1
+        }
+        [noun, modal, ..]
+            if ANSWER_NOUNS.contains(&noun.as_str())
+                && [
+                    "nggak", "gak", "tidak", "harus", "jangan", "should", "must", "wajib",
+                ]
+                .contains(&modal.as_str()) =>
+        {
+            1
+        }
+        _ => 0,
+    }
+}
+
+/// A behaviour verb, as written or without a colloquial `-nya`; a verb that takes a person
+/// only when the person is the user ("tell me", not "tell my sister").
+fn is_behaviour_verb(word: &str, rest: &[String]) -> bool {
+    let stem = word
+        .strip_suffix("nya")
+        .filter(|stem| stem.len() > 2)
+        .unwrap_or(word);
+    let stem =
+        stem.strip_suffix("ing")
+            .filter(|_| word.len() > 4)
+            .map_or(stem.to_string(), |base| {
+                // "apologizing" → "apologiz(e)", "using" → "us(e)", "adding" → "add".
+                if BEHAVIOUR_VERBS.contains(&base) {
+                    base.to_string()
+                } else if BEHAVIOUR_VERBS.contains(&format!("{base}e").as_str()) {
+                    format!("{base}e")
+                } else {
+                    base.trim_end_matches(|c| base.ends_with(&format!("{c}{c}")))
+                        .to_string()
+                }
+            });
+    if PERSON_VERBS.contains(&stem.as_str()) {
+        let object = rest.get(1).map(String::as_str).unwrap_or("");
+        let object2 = rest.get(1..3).map(|w| w.join(" ")).unwrap_or_default();
+        if ME.contains(&object) || ME.contains(&object2.as_str()) {
+            return true;
+        }
+        // "ask before answering"; "bilang aja kalau ragu" speaks to the user, while
+        // "tell my sister", "bilangin adikku" and "bilang ke dia" speak to someone else.
+        return match stem.as_str() {
+            "ask" => ["before", "first", "if", "whether", "for", "clarifying"].contains(&object),
+            "bilang" | "bilangin" => {
+                !(object.ends_with("ku")
+                    || ["ke", "sama", "kepada", "dia", "mereka"].contains(&object)
+                    || object.is_empty())
+            }
+            _ => false,
+        };
+    }
+    BEHAVIOUR_VERBS.contains(&stem.as_str())
+}
+
+/// Whether the clause has a standing scope: a time marker, a quantifier, a condition, an
+/// imperative over a whole class ("show all prices"), "with me". Words inside a relative
+/// clause ("a poem that never uses …") describe the object, not the behaviour.
+fn has_scope(words: &[String]) -> bool {
+    // "I prefer that you …", "make sure that …" keep what follows.
+    let cut = (1..words.len())
+        .find(|&at| {
+            ["that", "which", "who", "yang", "bahwa", "telling", "saying"]
+                .contains(&words[at].as_str())
+                && !["prefer", "sure", "ensure", "want", "mind", "pastikan"]
+                    .contains(&words[at - 1].as_str())
+        })
+        .unwrap_or(words.len());
+    let words = &words[..cut];
+    let any_phrase = |phrases: &[&str]| {
+        (0..words.len()).any(|at| {
+            phrases
+                .iter()
+                .any(|phrase| starts_with_phrase(&words[at..], phrase).is_some())
+        })
+    };
+    if any_phrase(TIME_SCOPES) || any_phrase(QUANTIFIER_SCOPES) {
+        return true;
+    }
+    if any_phrase(&[
+        "with me",
+        "sama aku",
+        "sama saya",
+        "sama gue",
+        "ke aku",
+        "with us",
+    ]) {
+        return true;
+    }
+    // "jangan … lagi" (not again), and a contrast after the directive: "tulis angka pakai
+    // digit, jangan huruf".
+    let negated = |word: &String| {
+        [
+            "jangan", "usah", "nggak", "gak", "ga", "tidak", "stop", "berhenti",
+        ]
+        .contains(&word.as_str())
+    };
+    if words.iter().any(|word| word == "lagi") && words.iter().any(negated) {
+        return true;
+    }
+    if words.iter().skip(1).any(|word| word == "jangan") {
+        return true;
+    }
+    // "again" and "lagi" are standing only in a prohibition, which is standing anyway;
+    // "in all your replies", "for every answer", "semua jawaban".
+    (0..words.len()).any(|at| {
+        SCOPE_QUANTIFIERS[..5].contains(&words[at].as_str())
+            && words[at + 1..].iter().take(3).any(|word| {
+                ANSWER_NOUNS.contains(&word.as_str()) || word == "code" || word == "kode"
+            })
+    }) || words
+        .windows(2)
+        .any(|pair| pair[0] == "semua" && ANSWER_NOUNS.contains(&pair[1].as_str()))
+        || imperative_over_a_class(words)
+}
+
+/// "show all prices with two decimals", "format all dates …", "tulis semua harga …".
+fn imperative_over_a_class(words: &[String]) -> bool {
+    let words = skip_habits(skip_filler(words));
+    match words {
+        [verb, quantifier, ..] => {
+            is_behaviour_verb(verb, words)
+                && ["all", "every", "each", "semua", "setiap", "tiap", "seluruh"]
+                    .contains(&quantifier.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Skips a leading scope phrase or condition clause: "from now on", "in each reply,",
+/// "for every answer", "whenever I paste code,", "kalau aku kirim kode,".
+fn skip_leading_scope(words: &[String]) -> &[String] {
+    if let Some(rest) = longest_prefix(words, TIME_SCOPES) {
+        // "in future answers, …", "for future replies …".
+        // Plural only: "answer" and "reply" are verbs as well ("from now on answer …").
+        let nouns = rest
+            .iter()
+            .take_while(|word| ANSWER_NOUNS.contains(&word.as_str()) && word.ends_with('s'))
+            .count();
+        return &rest[nouns..];
+    }
+    if starts_with_any(words, POLITE_CONDITIONS).is_some() {
+        return words;
+    }
+    let first = match words.first() {
+        Some(first) => first.as_str(),
+        None => return words,
+    };
+    // "in each reply", "for all code answers", "di setiap balasanmu", "setiap jawaban".
+    let scoped = SCOPE_PREPOSITIONS.contains(&first)
+        && words
+            .get(1)
+            .is_some_and(|word| SCOPE_QUANTIFIERS.contains(&word.as_str()))
+        || ["every", "each", "setiap", "tiap", "semua"].contains(&first);
+    let condition = CONDITION_OPENERS.contains(&first)
+        || starts_with_any(
+            words,
+            &[
+                "any time",
+                "every time",
+                "each time",
+                "setiap kali",
+                "tiap kali",
+                "kapan pun",
+            ],
+        )
+        .is_some();
+    if !scoped && !condition {
+        return words;
+    }
+    // The phrase ends at the comma after it, or where a directive starts.
+    if let Some(comma) = words.iter().position(|word| word == ",") {
+        return &words[comma + 1..];
+    }
+    if scoped {
+        for skip in 2..words.len().min(6) {
+            // "every time I bake bread …" is a condition, which needs its comma.
+            if words[..skip].iter().any(|word| {
+                FIRST_PERSON.contains(&word.as_str()) || SECOND_PERSON.contains(&word.as_str())
+            }) {
+                break;
+            }
+            let rest = skip_filler(&words[skip..]);
+            if rest
+                .first()
+                .is_some_and(|verb| is_behaviour_verb(verb, rest))
+            {
+                return rest;
+            }
+        }
+    }
+    words
+}
+
+/// The words of each clause, lower-cased, with commas kept as words (they end leading
+/// conditions). Clauses end at `.`, `!`, `?`, `;`, `:`, a dash or a line break.
+fn clauses(message: &str) -> Vec<Clause> {
+    let mut clauses = Vec::new();
+    let mut current = String::new();
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        let ends = matches!(c, '.' | '!' | '?' | ';' | '\n' | '—' | '–' | '(' | ')')
+            || (c == ':' && !chars.peek().is_some_and(|next| next.is_ascii_digit()));
+        if ends {
+            // "3.11", "e.g." and "Dr." do not end a clause.
+            let decimal = c == '.' && chars.peek().is_some_and(|next| next.is_ascii_digit());
+            if !decimal {
+                push_clause(&mut clauses, &current, c == '?');
+                current.clear();
+                continue;
+            }
+        }
+        current.push(c);
+    }
+    push_clause(&mut clauses, &current, false);
+    clauses
+}
+
+fn push_clause(clauses: &mut Vec<Clause>, text: &str, question: bool) {
+    let words = words(&text.replace(',', " , "));
+    if words.is_empty() {
+        // A bare "?" after a clause makes that clause a question.
+        if question && let Some(last) = clauses.last_mut() {
+            last.question = true;
+        }
+        return;
+    }
+    clauses.push(Clause { words, question });
+}
+
+/// The message with quoted text blanked: a quote is data ("He wrote: \"always …\"").
+fn without_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        match c {
+            '"' | '“' | '”' => {
+                quoted = !quoted;
+                out.push(' ');
+            }
+            _ if quoted => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn skip_habits(words: &[String]) -> &[String] {
+    let skip = words
+        .iter()
+        .take_while(|word| {
+            HABITS.contains(&word.as_str()) || FILLER.contains(&word.as_str()) || *word == "ever"
+        })
+        .count();
+    &words[skip..]
+}
+
+fn longest_prefix<'a>(words: &'a [String], phrases: &[&str]) -> Option<&'a [String]> {
+    phrases
+        .iter()
+        .filter_map(|phrase| starts_with_phrase(words, phrase).map(|rest| (phrase.len(), rest)))
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, rest)| rest)
+}
+
+fn starts_with_any<'a>(words: &'a [String], phrases: &[&str]) -> Option<&'a [String]> {
+    longest_prefix(words, phrases)
+}
+
+fn starts_with_phrase<'a>(words: &'a [String], phrase: &str) -> Option<&'a [String]> {
+    let mut rest = words;
+    for part in phrase.split(' ') {
+        match rest.split_first() {
+            Some((word, tail)) if word == part => rest = tail,
+            _ => return None,
+        }
+    }
+    Some(rest)
+}
+
+fn skip_filler(words: &[String]) -> &[String] {
+    let skip = words
+        .iter()
+        .take_while(|word| FILLER.contains(&word.as_str()) || *word == ",")
+        .count();
+    &words[skip..]
+}
+
+/// Lower-cased words with surrounding punctuation removed; apostrophes and hyphens kept so
+/// that "don't" and "bertele-tele" stay whole; a comma is a word of its own.
+fn words(message: &str) -> Vec<String> {
+    message
+        .split_whitespace()
+        .map(|word| {
+            if word == "," {
+                return ",".to_string();
+            }
+            word.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+                .replace('’', "'")
+                .to_lowercase()
+        })
+        .map(|word| {
+            if word == "," {
+                word
+            } else {
+                word.trim_matches(|c| c == '\'' || c == '-').to_string()
+            }
+        })
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(message: &str, expected: Option<&str>) {
+        assert_eq!(detect(message).as_deref(), expected, "message: {message:?}");
+    }
+
+    #[test]
+    fn explicit_prefixes_are_stripped_case_insensitively() {
+        check("rule: answer in English", Some("answer in English"));
+        check("Feedback:  be brief ", Some("be brief"));
+        check("REMEMBER: my name is Ana", Some("my name is Ana"));
+        check("aturan: jawab singkat", Some("jawab singkat"));
+        check("Ingat: panggil saya Budi", Some("panggil saya Budi"));
+        check(
+            "catatan: pakai bahasa Indonesia",
+            Some("pakai bahasa Indonesia"),
+        );
+        check("rule:", None);
+    }
+
+    #[test]
+    fn standing_instructions_in_english_are_feedback() {
+        for message in [
+            "from now on answer in English",
+            "From now on, call me Sam.",
+            "don't use emojis",
+            "Please never use bullet points",
+            "always reply briefly",
+            "next time keep it short",
+            "Stop apologizing so much.",
+            "answer in English from now on",
+            "From now on I want you to answer in French",
+        ] {
+            check(message, Some(message.trim()));
+        }
+    }
+
+    #[test]
+    fn standing_instructions_in_indonesian_are_feedback() {
+        for message in [
+            "jangan pakai emoji",
+            "mulai sekarang jawab dalam bahasa Inggris",
+            "lain kali jawab lebih singkat",
+            "selalu jawab singkat",
+            "tolong jangan bertele-tele",
+            "ke depannya gunakan bahasa formal",
+        ] {
+            check(message, Some(message));
+        }
+    }
+
+    #[test]
+    fn questions_and_statements_are_not_feedback() {
+        for message in [
+            "why do I always forget my keys?",
+            "never mind",
+            "apakah selalu hujan di Bogor?",
+            "what is the capital of France",
+            "I always forget my keys",
+            "don't forget to buy milk",
+            "jangan lupa beli susu",
+            "next time I go to Bali I will rent a scooter",
+            "lain kali saya mau ke Bali",
+            "from now on prices will rise",
+            "do you always answer in English",
+            "don't worry about it",
+            "jangan khawatir",
+            "always remember to lock the door",
+            "mulai sekarang saya diet",
+            "",
+        ] {
+            check(message, None);
+        }
+    }
+
+    /// The labeled sets in tests/data: precision must stay ≥ 0.95 and recall ≥ 0.85, in each
+    /// language. Run with `--nocapture` to see the figures and every miss.
+    const TUNING: &str = include_str!("../../tests/data/feedback/tune.tsv");
+    const HELD_OUT: &str = include_str!("../../tests/data/feedback/holdout.tsv");
+
+    #[test]
+    fn tuning_set_meets_precision_and_recall_targets() {
+        check_labeled_set("tuning set", TUNING, &["en", "id", "all"]);
+    }
+
+    #[test]
+    fn held_out_set_meets_precision_and_recall_targets() {
+        // 100 messages per language, never tuned against (SPEC §3.1: ≥ 0.95 / ≥ 0.90).
+        check_labeled_set("held-out set", HELD_OUT, &["en", "id", "all"]);
+    }
+
+    /// The detector has no fitted parameters, so folds do not train anything: five folds of
+    /// the whole set (both files) show how much the figures vary from one slice to another.
+    #[test]
+    fn five_folds_of_the_whole_set() {
+        let lines: Vec<&str> = TUNING
+            .lines()
+            .chain(HELD_OUT.lines())
+            .filter(|line| line.starts_with(['0', '1']))
+            .collect();
+        let mut report = String::new();
+        for fold in 0..5 {
+            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            for line in lines.iter().skip(fold).step_by(5) {
+                let label = line.starts_with('1');
+                let message = line.splitn(3, '\t').nth(2).unwrap();
+                match (label, detect(message).is_some()) {
+                    (true, true) => tp += 1.0,
+                    (false, true) => fp += 1.0,
+                    (true, false) => fn_ += 1.0,
+                    (false, false) => {}
+                }
+            }
+            let (precision, recall) = (tp / (tp + fp), tp / (tp + fn_));
+            report.push_str(&format!(
+                "fold {fold}: precision {precision:.3}, recall {recall:.3}\n"
+            ));
+            assert!(precision >= 0.95 && recall >= 0.90, "{report}");
+        }
+        println!("{report}");
+    }
+
+    #[test]
+    fn the_sets_are_large_varied_and_balanced() {
+        let rows = |data: &'static str| {
+            data.lines()
+                .filter(|line| line.starts_with(['0', '1']))
+                .map(|line| (line.starts_with('1'), line.split('\t').nth(1).unwrap()))
+                .collect::<Vec<_>>()
+        };
+        let all: Vec<_> = rows(TUNING).into_iter().chain(rows(HELD_OUT)).collect();
+        assert!(all.len() >= 600, "{} messages", all.len());
+        let indonesian = all.iter().filter(|(_, lang)| *lang == "id").count();
+        assert!(indonesian * 2 >= all.len() - 20, "{indonesian} Indonesian");
+        let positives = all.iter().filter(|(label, _)| *label).count();
+        assert!(
+            all.len() - positives >= positives,
+            "more positives than negatives"
+        );
+    }
+
+    fn check_labeled_set(name: &str, data: &str, enforced: &[&str]) {
+        let mut report = format!("{name}\n");
+        let mut totals = Vec::new();
+        for lang in ["en", "id", "all"] {
+            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            let mut count = 0;
+            for line in data
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+            {
+                let mut fields = line.splitn(3, '\t');
+                let (label, language, message) = (
+                    fields.next().unwrap(),
+                    fields.next().unwrap(),
+                    fields.next().unwrap(),
+                );
+                if lang != "all" && language != lang {
+                    continue;
+                }
+                count += 1;
+                let detected = detect(message).is_some();
+                match (label == "1", detected) {
+                    (true, true) => tp += 1.0,
+                    (false, true) => {
+                        fp += 1.0;
+                        report.push_str(&format!("  false positive: {message}\n"));
+                    }
+                    (true, false) => {
+                        fn_ += 1.0;
+                        report.push_str(&format!("  missed: {message}\n"));
+                    }
+                    (false, false) => {}
+                }
+            }
+            let precision = tp / (tp + fp);
+            let recall = tp / (tp + fn_);
+            report.push_str(&format!(
+                "{lang}: {count} messages, precision {precision:.3}, recall {recall:.3}\n"
+            ));
+            totals.push((lang, count, precision, recall));
+        }
+        println!("{report}");
+        for (lang, _, precision, recall) in totals {
+            if !enforced.contains(&lang) {
+                continue;
+            }
+            assert!(
+                precision >= 0.95,
+                "{lang} precision {precision:.3}\n{report}"
+            );
+            assert!(recall >= 0.90, "{lang} recall {recall:.3}\n{report}");
+        }
+    }
+
+    #[test]
+    fn rules_are_capped_at_500_characters() {
+        let long = format!("rule: {}", "x".repeat(800));
+        assert_eq!(detect(&long).unwrap().chars().count(), MAX_RULE_CHARS);
+    }
+}
