@@ -68,6 +68,8 @@ bench: static
 	@command -v strace >/dev/null && command -v curl >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq strace curl; }
 	python3 bench/bench.py $(STATIC_BIN)
+	@$(CARGO) test --release --lib detection_cost -- --ignored --nocapture 2>/dev/null | grep 'feedback detection'
+
 
 ## release: the size-tuned release build
 release:

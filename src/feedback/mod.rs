@@ -782,6 +782,32 @@ mod tests {
         println!("{report}");
     }
 
+    /// `make bench` runs this in a release build: detection must stay under 0.1 ms per
+    /// message (issue 12). Ignored by `make test`: timing on a shared machine is not a test.
+    #[test]
+    #[ignore]
+    fn detection_cost_per_message() {
+        let messages: Vec<&str> = TUNING
+            .lines()
+            .chain(HELD_OUT.lines())
+            .filter(|line| line.starts_with(['0', '1']))
+            .map(|line| line.splitn(3, '\t').nth(2).unwrap())
+            .collect();
+        let mut per_message = Vec::new();
+        for _ in 0..21 {
+            let start = std::time::Instant::now();
+            let found = messages.iter().filter(|m| detect(m).is_some()).count();
+            std::hint::black_box(found);
+            per_message.push(start.elapsed().as_secs_f64() * 1e6 / messages.len() as f64);
+        }
+        per_message.sort_by(f64::total_cmp);
+        println!(
+            "feedback detection: {:.1} µs per message (median of 21 passes over {} messages; budget 100 µs)",
+            per_message[10],
+            messages.len()
+        );
+    }
+
     #[test]
     fn the_sets_are_large_varied_and_balanced() {
         let rows = |data: &'static str| {
