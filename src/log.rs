@@ -180,15 +180,7 @@ impl Log {
                 ),
             });
         }
-        let mode: String = self
-            .conn
-            .pragma_query_value(None, "journal_mode", |row| row.get(0))
-            .map_err(Error::log(&self.path))?;
-        if mode != "wal" {
-            self.conn
-                .pragma_update(None, "journal_mode", "WAL")
-                .map_err(Error::log(&self.path))?;
-        }
+        crate::wal::enable(&self.conn).map_err(Error::log(&self.path))?;
         // NORMAL: in WAL mode a commit does not wait for the disk. A power cut may lose the
         // last turns, but no turn waits for an fsync; and no checkpoint on close, which would
         // cost two more. `wal::truncate_if_long` keeps the WAL short (see there).

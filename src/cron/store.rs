@@ -326,11 +326,7 @@ impl Store {
         let sql = |error| Error::store(&path)(error);
         self.conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         let version = self.recognise()?;
-        if self.pragma_text("journal_mode")? != "wal" {
-            self.conn
-                .pragma_update(None, "journal_mode", "WAL")
-                .map_err(sql)?;
-        }
+        crate::wal::enable(&self.conn).map_err(sql)?;
         // FULL: a commit is on disk before it returns, so a claimed fire stays claimed
         // through a power cut (in WAL mode NORMAL may lose the last commits, and a lost claim
         // is a fire run twice). The cost is one fsync per commit, so no checkpoint on close:
@@ -384,12 +380,6 @@ impl Store {
             });
         }
         Ok(version)
-    }
-
-    fn pragma_text(&self, name: &str) -> Result<String> {
-        self.conn
-            .pragma_query_value(None, name, |row| row.get(0))
-            .map_err(Error::store(&self.path))
     }
 
     /// Brings an older schema forward, in one transaction; another process may have done it

@@ -328,12 +328,18 @@ fn eight_processes_logging_at_once_lose_nothing() {
                 .arg(script)
                 .env("NANOPYBOT_HOME", wd.home())
                 .env("TZ", "UTC")
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut child in children {
-        assert!(child.wait().unwrap().success(), "a writer failed");
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a writer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let log = wd
         .nanopy(&["log", "-n", "100", "--json"])
