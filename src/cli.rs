@@ -85,7 +85,9 @@ pub enum Command {
         since: Option<String>,
         json: bool,
     },
-    Tools,
+    Tools {
+        refresh: bool,
+    },
     Config,
     Doctor,
 }
@@ -394,7 +396,16 @@ Options:
     ),
     (
         "tools",
-        "Usage: nanopy tools\n\nLists the registered tools and their parameters.\n",
+        "\
+Usage: nanopy tools [--refresh]
+
+Lists the registered tools and their parameters: the built-in ones, then those of the MCP
+servers in the config (`mcp`), named SERVER__TOOL. MCP tool lists come from a cache that a
+turn reads instead of starting the servers.
+
+Options:
+      --refresh     start every MCP server and list its tools again, updating the cache
+",
     ),
     (
         "config",
@@ -402,7 +413,7 @@ Options:
     ),
     (
         "doctor",
-        "Usage: nanopy doctor\n\nChecks config, file permissions, stores, time zone and provider; exit 1 on any problem.\n",
+        "Usage: nanopy doctor\n\nChecks config, file permissions, stores, time zone, every provider and every MCP server\n(each is started and its tools listed); exit 1 on any problem.\n",
     ),
 ];
 
@@ -603,7 +614,12 @@ impl Parser {
                 };
                 self.done(command)?
             }
-            "tools" => self.done(Command::Tools)?,
+            "tools" => {
+                let command = Command::Tools {
+                    refresh: self.flag("--refresh"),
+                };
+                self.done(command)?
+            }
             "config" => self.done(Command::Config)?,
             "doctor" => self.done(Command::Doctor)?,
             other => return Err(Error::Usage(format!("unknown command `{other}`"))),

@@ -66,7 +66,54 @@ pub struct Config {
     pub log: LogConfig,
     /// The most prompt plus completion tokens of one local day (`limits.daily_tokens`).
     pub daily_tokens: Option<u64>,
+    /// MCP servers (`mcp`), by name (sorted), disabled ones included.
+    pub mcp: Vec<McpServer>,
 }
+
+/// One MCP server of the `mcp` object (SPEC §10).
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpServer {
+    pub name: String,
+    pub launch: McpLaunch,
+    /// `tools`: only these of its tools are offered; `None` offers all.
+    pub tools: Option<Vec<String>>,
+    pub disabled: bool,
+    pub startup_timeout_secs: u64,
+    pub tool_timeout_secs: u64,
+    /// Changes whenever anything in its entry changes; keys the tool cache.
+    pub fingerprint: String,
+}
+
+/// How an MCP server is reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum McpLaunch {
+    /// A child process speaking JSON-RPC on stdin and stdout.
+    Stdio {
+        command: String,
+        args: Vec<String>,
+        env: std::collections::BTreeMap<String, String>,
+    },
+    /// A Streamable HTTP endpoint.
+    Http {
+        url: String,
+        headers: std::collections::BTreeMap<String, String>,
+    },
+}
+
+/// The keys of one `mcp` entry.
+const MCP_KEYS: &[&str] = &[
+    "command",
+    "args",
+    "env",
+    "url",
+    "headers",
+    "tools",
+    "disabled",
+    "startup_timeout_secs",
+    "tool_timeout_secs",
+];
+const DEFAULT_MCP_STARTUP_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_MCP_TOOL_TIMEOUT_SECS: u64 = 60;
 
 /// Where turns are recorded, for how long, and how much history a continued turn sends.
 #[derive(Debug, Clone)]
@@ -127,6 +174,8 @@ struct FileConfig {
     log: FileLog,
     tools: FileTools,
     limits: FileLimits,
+    /// Checked by hand after parsing, so an error can name the entry's line and column.
+    mcp: std::collections::BTreeMap<String, Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -204,6 +253,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "log",
             "tools",
             "limits",
+            "mcp",
         ],
     ),
     ("provider", PROVIDER_KEYS),
@@ -230,9 +280,11 @@ impl Config {
             .create(&data_dir)
             .map_err(Error::file("create the data directory", &data_dir))?;
         let config_path = data_dir.join("config.json");
-        let (file, text) = read_or_create(&config_path)?;
-        let config = Config::merge(data_dir, config_path, file, env);
+        let (mut file, text) = read_or_create(&config_path)?;
+        let mcp = std::mem::take(&mut file.mcp);
+        let mut config = Config::merge(data_dir, config_path, file, env);
         config.check_providers(&text)?;
+        config.mcp = mcp_servers(&config.config_path, &text, mcp)?;
         if config.daily_tokens.is_some() && !config.log.enabled {
             return Err(Error::Config(format!(
                 "`{}`: `limits.daily_tokens` counts the tokens recorded in the log, which \
@@ -312,6 +364,7 @@ impl Config {
                 context_chars: file.log.context_chars.unwrap_or(DEFAULT_CONTEXT_CHARS),
             },
             daily_tokens: file.limits.daily_tokens,
+            mcp: Vec::new(),
             provider,
             data_dir,
             config_path,
@@ -490,8 +543,172 @@ impl Config {
                 "context_chars": self.log.context_chars,
             },
             "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens },
+            "mcp": self.mcp.iter().map(|server| (server.name.clone(), redacted_mcp(server)))
+                .collect::<serde_json::Map<String, Value>>(),
         })
     }
+}
+
+/// An MCP entry for `config` and `doctor`: header and environment values are redacted,
+/// because they are where tokens live.
+fn redacted_mcp(server: &McpServer) -> Value {
+    let redact =
+        |map: &std::collections::BTreeMap<String, String>| -> serde_json::Map<String, Value> {
+            map.keys()
+                .map(|key| (key.clone(), Value::String("(redacted)".into())))
+                .collect()
+        };
+    let mut entry = match &server.launch {
+        McpLaunch::Stdio { command, args, env } => {
+            serde_json::json!({"command": command, "args": args, "env": redact(env)})
+        }
+        McpLaunch::Http { url, headers } => {
+            serde_json::json!({"url": url, "headers": redact(headers)})
+        }
+    };
+    entry["tools"] = serde_json::json!(server.tools);
+    entry["disabled"] = Value::Bool(server.disabled);
+    entry["startup_timeout_secs"] = server.startup_timeout_secs.into();
+    entry["tool_timeout_secs"] = server.tool_timeout_secs.into();
+    entry
+}
+
+/// Checks and reads the `mcp` entries; an error names the file, line and column.
+fn mcp_servers(
+    path: &Path,
+    text: &str,
+    entries: std::collections::BTreeMap<String, Value>,
+) -> Result<Vec<McpServer>> {
+    let mut servers = Vec::new();
+    for (name, entry) in entries {
+        let fail = |key: Option<&str>, message: String| {
+            let mut at = vec!["mcp", name.as_str()];
+            at.extend(key);
+            let (line, column) = locate(text, &at);
+            Error::ConfigSyntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        if name.trim().is_empty() {
+            return Err(fail(None, "an MCP server needs a name".into()));
+        }
+        let Value::Object(map) = &entry else {
+            return Err(fail(None, format!("MCP server `{name}` must be an object")));
+        };
+        let string = |key: &str| -> Result<Option<String>> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(value)) if !value.trim().is_empty() => Ok(Some(value.clone())),
+                Some(_) => Err(fail(
+                    Some(key),
+                    format!("`mcp.{name}.{key}` must be a non-empty string"),
+                )),
+            }
+        };
+        let strings = |key: &str| -> Result<Option<Vec<String>>> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(Some(
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                )),
+                Some(_) => Err(fail(
+                    Some(key),
+                    format!("`mcp.{name}.{key}` must be a list of strings"),
+                )),
+            }
+        };
+        let table = |key: &str| -> Result<std::collections::BTreeMap<String, String>> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(Default::default()),
+                Some(Value::Object(items)) if items.values().all(Value::is_string) => Ok(items
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()),
+                Some(_) => Err(fail(
+                    Some(key),
+                    format!("`mcp.{name}.{key}` must be an object of strings"),
+                )),
+            }
+        };
+        let seconds = |key: &str, default: u64| -> Result<u64> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(default),
+                Some(value) => value.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                    fail(
+                        Some(key),
+                        format!("`mcp.{name}.{key}` must be a whole number of seconds above 0"),
+                    )
+                }),
+            }
+        };
+        let launch = match (string("command")?, string("url")?) {
+            (Some(command), None) => McpLaunch::Stdio {
+                command,
+                args: strings("args")?.unwrap_or_default(),
+                env: table("env")?,
+            },
+            (None, Some(url)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(fail(
+                        Some("url"),
+                        format!("`mcp.{name}.url` must start with http:// or https://"),
+                    ));
+                }
+                McpLaunch::Http {
+                    url,
+                    headers: table("headers")?,
+                }
+            }
+            _ => {
+                return Err(fail(
+                    None,
+                    format!(
+                        "MCP server `{name}` needs exactly one of `command` (stdio) or `url` (HTTP)"
+                    ),
+                ));
+            }
+        };
+        let disabled = match map.get("disabled") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(flag)) => *flag,
+            Some(_) => {
+                return Err(fail(
+                    Some("disabled"),
+                    format!("`mcp.{name}.disabled` must be true or false"),
+                ));
+            }
+        };
+        servers.push(McpServer {
+            tools: strings("tools")?,
+            disabled,
+            startup_timeout_secs: seconds(
+                "startup_timeout_secs",
+                DEFAULT_MCP_STARTUP_TIMEOUT_SECS,
+            )?,
+            tool_timeout_secs: seconds("tool_timeout_secs", DEFAULT_MCP_TOOL_TIMEOUT_SECS)?,
+            fingerprint: fingerprint(&entry),
+            launch,
+            name,
+        });
+    }
+    Ok(servers)
+}
+
+/// A fingerprint of a configuration value: FNV-1a (64 bits) of its JSON (keys sorted), hex.
+fn fingerprint(value: &Value) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in value.to_string().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// Whether the file gives `providers.<name>.base_url` (a named provider has no default).
@@ -659,6 +876,7 @@ fn unknown_keys(root: &Value) -> Vec<String> {
     let mut unknown = Vec::new();
     for (section, known) in [
         ("providers", PROVIDER_KEYS),
+        ("mcp", MCP_KEYS),
         ("aliases", &["provider", "model"][..]),
     ] {
         if let Some(Value::Object(entries)) = root.get(section) {
@@ -846,6 +1064,62 @@ mod tests {
             unknown_keys(&value),
             vec!["providr", "provider.modle", "tools.shell.alow"]
         );
+    }
+
+    #[test]
+    fn fingerprints_change_with_any_value_but_not_key_order() {
+        let a = fingerprint(&serde_json::json!({"command": "x", "args": ["1"]}));
+        assert_eq!(
+            a,
+            fingerprint(&serde_json::json!({"args": ["1"], "command": "x"}))
+        );
+        assert_ne!(
+            a,
+            fingerprint(&serde_json::json!({"command": "x", "args": ["2"]}))
+        );
+        assert_eq!(a.len(), 16);
+    }
+
+    #[test]
+    fn mcp_entries_are_checked_with_line_and_column() {
+        let check = |text: &str| {
+            let entries = match serde_json::from_str::<Value>(text).unwrap()["mcp"].clone() {
+                Value::Object(map) => map.into_iter().collect(),
+                _ => Default::default(),
+            };
+            mcp_servers(Path::new("c.json"), text, entries)
+        };
+        let good = check(
+            r#"{"mcp": {"t": {"command": "srv", "args": ["-v"], "env": {"K": "v"}, "tools": ["a"]},
+                        "h": {"url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": "x"},
+                              "disabled": true, "tool_timeout_secs": 5}}}"#,
+        )
+        .unwrap();
+        assert_eq!(good.len(), 2);
+        assert!(good[0].disabled && good[0].tool_timeout_secs == 5);
+        assert_eq!(good[1].tools, Some(vec!["a".to_string()]));
+        assert_eq!(good[1].startup_timeout_secs, 30);
+        for (text, says) in [
+            (r#"{"mcp": {"x": {}}}"#, "exactly one of"),
+            (
+                r#"{"mcp": {"x": {"command": "a", "url": "http://h"}}}"#,
+                "exactly one of",
+            ),
+            (r#"{"mcp": {"x": {"url": "ftp://h"}}}"#, "http://"),
+            (
+                r#"{"mcp": {"x": {"command": "a", "args": "b"}}}"#,
+                "list of strings",
+            ),
+            (
+                r#"{"mcp": {"x": {"command": "a", "tool_timeout_secs": 0}}}"#,
+                "above 0",
+            ),
+            (r#"{"mcp": {"x": 3}}"#, "must be an object"),
+        ] {
+            let error = check(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}: {error}");
+            assert!(error.contains("line 1"), "{error}");
+        }
     }
 
     #[test]

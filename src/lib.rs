@@ -3,7 +3,7 @@
 //!
 //! Every module is private: the binary is the only user, so the compiler sees dead code.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod agent;
 mod atomic_file;
@@ -22,8 +22,10 @@ mod history;
 mod input;
 mod json_shape;
 mod log;
+mod mcp;
 mod memory;
 mod output;
+mod process_group;
 mod provider;
 mod rules;
 #[cfg(test)]

@@ -179,7 +179,7 @@ fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
 
 /// The provider's client follows no redirect: a POST with the key must not wander off, and
 /// the answer says where it pointed, so the user can fix `base_url` (SPEC §6).
-fn provider_agent() -> ureq::Agent {
+pub fn provider_agent() -> ureq::Agent {
     agent_config().max_redirects(0).build().new_agent()
 }
 
@@ -254,7 +254,7 @@ pub fn fetch_page(config: &ProviderConfig, url: &str, limit: u64) -> Result<Page
 }
 
 /// A transport failure in a few words.
-fn describe_transport(error: &ureq::Error) -> String {
+pub fn describe_transport(error: &ureq::Error) -> String {
     match error {
         ureq::Error::Timeout(_) => "timed out (provider.timeout_secs)".into(),
         ureq::Error::HostNotFound => "host not found (DNS lookup failed)".into(),
@@ -904,7 +904,7 @@ fn snippet(text: &str) -> String {
 }
 
 /// `http://user:secret@host/v1` → `http://***@host/v1`: endpoints are shown, credentials not.
-fn redact_userinfo(url: &str) -> String {
+pub fn redact_userinfo(url: &str) -> String {
     if let Some(scheme_end) = url.find("://") {
         let rest = &url[scheme_end + 3..];
         let authority_end = rest.find('/').unwrap_or(rest.len());

@@ -16,6 +16,8 @@ use std::path::Path;
 
 /// Runs a turn for the message words (stdin when empty or `-`) and prints the reply.
 pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
+    // A SIGTERM or Ctrl-C mid-turn must not leave an MCP server running.
+    crate::process_group::kill_groups_on_signals();
     let message_from_stdin = args.message.is_empty() || args.message == ["-"];
     let message = if message_from_stdin {
         read_stdin(config.input_bytes)?

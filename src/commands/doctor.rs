@@ -96,6 +96,28 @@ pub fn run(config: &Config) -> Result<()> {
             Err(error) => report(false, format!("provider `{name}`: {error}"))?,
         }
     }
+    for server in config.mcp.iter().filter(|server| server.disabled) {
+        report(true, format!("MCP server `{}` is disabled", server.name))?;
+    }
+    if let Some(servers) = crate::mcp::Servers::new(config) {
+        crate::process_group::kill_groups_on_signals();
+        for (name, listed) in servers.check_each() {
+            match listed {
+                Ok((era, tools)) if tools.is_empty() => report(
+                    true,
+                    format!("MCP server `{name}` started ({era}); it offers no tools"),
+                )?,
+                Ok((era, tools)) => report(
+                    true,
+                    format!(
+                        "MCP server `{name}` started ({era}); tools: {}",
+                        tools.join(", ")
+                    ),
+                )?,
+                Err(why) => report(false, format!("MCP server `{name}`: {why}"))?,
+            }
+        }
+    }
     if problems > 0 {
         Err(Error::Failed(format!("{problems} problem(s) found")))
     } else {

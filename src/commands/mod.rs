@@ -61,7 +61,7 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
         Command::Sessions { json } => log::sessions(config, json),
         Command::SessionClear { name } => log::clear(config, &name),
         Command::Usage { since, json } => log::usage(config, since, json),
-        Command::Tools => tools::list(config),
+        Command::Tools { refresh } => tools::list(config, refresh),
         Command::Config => show_config(config),
         Command::Doctor => doctor::run(config),
         Command::Help(_) | Command::Version => unreachable!("handled before loading config"),

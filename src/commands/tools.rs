@@ -7,8 +7,14 @@ use crate::tools::{Caller, Registry};
 use serde_json::Value;
 
 /// Prints each tool with one line per parameter: name, type, required or optional, about.
-pub fn list(config: &Config) -> Result<()> {
-    let registry = Registry::new(config, Caller::User);
+/// `refresh` lists the MCP servers' tools from the servers, not the cache.
+pub fn list(config: &Config, refresh: bool) -> Result<()> {
+    crate::process_group::kill_groups_on_signals();
+    let registry = if refresh {
+        Registry::refreshed(config, Caller::User)
+    } else {
+        Registry::new(config, Caller::User)
+    };
     for tool in registry.iter() {
         output::line(&format!("{} — {}", tool.name(), tool.description()))?;
         let parameters = tool.parameters();

@@ -2,6 +2,7 @@
 
 mod cron;
 mod datetime;
+mod mcp;
 mod memory;
 mod shell;
 mod time;
@@ -9,7 +10,9 @@ mod time;
 use crate::config::Config;
 use crate::memory::Memory;
 use serde_json::{Value, json};
+use std::cell::OnceCell;
 use std::fmt;
+use std::rc::Rc;
 
 /// Tool output handed to the model is capped, so one noisy tool cannot flood the context.
 pub const MAX_RESULT_CHARS: usize = 16 * 1024;
@@ -67,9 +70,15 @@ pub enum Caller {
     Job,
 }
 
-/// The registered tools, in the order they are offered.
+/// The registered tools, in the order they are offered: the built-in ones, then those of
+/// the MCP servers, which are looked up (in the cache, or from the servers) only when first
+/// needed, so a turn with `--no-tools` never touches them.
 pub struct Registry {
     tools: Vec<Box<dyn Tool>>,
+    mcp: Option<Rc<crate::mcp::Servers>>,
+    mcp_tools: OnceCell<Vec<Box<dyn Tool>>>,
+    /// `tools --refresh`: list every server again instead of trusting the cache.
+    refresh: bool,
 }
 
 impl Registry {
@@ -95,26 +104,61 @@ impl Registry {
                 config.shell_timeout_secs,
             )));
         }
-        Registry { tools }
+        Registry {
+            tools,
+            mcp: crate::mcp::Servers::new(config).map(Rc::new),
+            mcp_tools: OnceCell::new(),
+            refresh: false,
+        }
+    }
+
+    /// As [`Registry::new`], but MCP tool lists are fetched from the servers, not the cache.
+    pub fn refreshed(config: &Config, caller: Caller) -> Registry {
+        Registry {
+            refresh: true,
+            ..Registry::new(config, caller)
+        }
     }
 
     /// A registry of exactly these tools, for tests of the tool-call loop.
     #[cfg(test)]
     pub fn from_tools(tools: Vec<Box<dyn Tool>>) -> Registry {
-        Registry { tools }
+        Registry {
+            tools,
+            mcp: None,
+            mcp_tools: OnceCell::new(),
+            refresh: false,
+        }
     }
 
     /// The tool called `name`, if registered.
     pub fn get(&self, name: &str) -> Option<&dyn Tool> {
-        self.tools
-            .iter()
-            .find(|tool| tool.name() == name)
-            .map(|tool| tool.as_ref())
+        self.iter().find(|tool| tool.name() == name)
     }
 
     /// Every tool, in order.
     pub fn iter(&self) -> impl Iterator<Item = &dyn Tool> {
-        self.tools.iter().map(|tool| tool.as_ref())
+        self.tools
+            .iter()
+            .chain(self.mcp_tools())
+            .map(|tool| tool.as_ref())
+    }
+
+    /// The MCP servers' tools, looked up on first use.
+    fn mcp_tools(&self) -> &[Box<dyn Tool>] {
+        self.mcp_tools.get_or_init(|| {
+            let Some(servers) = &self.mcp else {
+                return Vec::new();
+            };
+            let taken: Vec<&str> = self.tools.iter().map(|tool| tool.name()).collect();
+            servers
+                .offered(self.refresh, &taken)
+                .into_iter()
+                .map(|offered| {
+                    Box::new(mcp::McpTool::new(Rc::clone(servers), offered)) as Box<dyn Tool>
+                })
+                .collect()
+        })
     }
 
     /// The names, comma separated, for error messages.

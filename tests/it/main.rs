@@ -9,6 +9,7 @@ mod config;
 mod conversations;
 mod cron;
 mod input;
+mod mcp;
 mod memory;
 mod provider;
 mod providers;
