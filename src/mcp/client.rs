@@ -141,6 +141,12 @@ impl Client {
         ))))
     }
 
+    /// Tells the transport the tools as cached, for a call made without listing first (HTTP
+    /// mirrors arguments into headers as each tool's schema asks).
+    pub fn know_tools(&mut self, tools: Vec<ServerTool>) {
+        let _ = self.transport.accept_tools(tools);
+    }
+
     /// Whether the server announced a changed tool list.
     pub fn list_changed(&mut self) -> bool {
         self.transport.take_list_changed()

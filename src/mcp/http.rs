@@ -14,6 +14,24 @@ use std::time::{Duration, Instant};
 
 /// The largest answer accepted, JSON or a whole SSE stream.
 const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+/// How many times a stream that ended early is resumed.
+const MAX_RESUMES: usize = 3;
+
+/// Where an SSE stream can be resumed from.
+struct Resume {
+    last_event: Option<String>,
+    retry: Duration,
+}
+
+impl Default for Resume {
+    fn default() -> Resume {
+        // No `retry:` field: a second, as browsers' EventSource does (about 3 s there).
+        Resume {
+            last_event: None,
+            retry: Duration::from_secs(1),
+        }
+    }
+}
 
 /// One Streamable HTTP endpoint.
 pub struct HttpServer {
@@ -175,39 +193,126 @@ impl HttpServer {
         }
     }
 
+    /// Reads an SSE stream until the answer to `id`. A legacy stream that ends first, after
+    /// events with ids, is resumed with a GET carrying `Last-Event-ID`, after the `retry`
+    /// delay the server asked for (2025-11-25 resumability); a few times at most.
     fn read_stream(
         &mut self,
         body: &mut dyn Read,
         id: u64,
         deadline: Instant,
     ) -> Result<Answer, Fault> {
+        let mut resume = Resume::default();
+        if let Some(answer) = self.read_events(body, id, deadline, &mut resume)? {
+            return Ok(answer);
+        }
+        // Streams are resumable in the legacy revisions only.
+        let resumable = matches!(self.era, Some(Era::Legacy(_)));
+        for _ in 0..MAX_RESUMES {
+            let Some(last_event) = resume.last_event.clone().filter(|_| resumable) else {
+                break;
+            };
+            let wait = resume.retry.min(Duration::from_secs(10));
+            if Instant::now() + wait >= deadline {
+                return Err(Fault::Timeout);
+            }
+            std::thread::sleep(wait);
+            let mut request = self
+                .agent
+                .get(&self.url)
+                .header("Accept", "text/event-stream")
+                .header("Last-Event-ID", &last_event);
+            for (name, value) in self.request_headers("", &Value::Null) {
+                if name != "Accept" && name != "Content-Type" {
+                    request = request.header(&name, &value);
+                }
+            }
+            let response = request
+                .config()
+                .timeout_global(Some(deadline.saturating_duration_since(Instant::now())))
+                .build()
+                .call()
+                .map_err(|error| match error {
+                    ureq::Error::Timeout(_) => Fault::Timeout,
+                    other => Fault::Broken(format!(
+                        "resuming the stream failed: {}",
+                        crate::provider::describe_transport(&other)
+                    )),
+                })?;
+            if !response.status().is_success() {
+                return Err(Fault::Broken(format!(
+                    "resuming the stream failed: HTTP {}",
+                    response.status().as_u16()
+                )));
+            }
+            let mut body = response
+                .into_body()
+                .into_reader()
+                .take(MAX_RESPONSE_BYTES + 1);
+            if let Some(answer) = self.read_events(&mut body, id, deadline, &mut resume)? {
+                return Ok(answer);
+            }
+        }
+        Err(Fault::Broken(format!(
+            "the server's stream ended without an answer to request {id}"
+        )))
+    }
+
+    /// Reads SSE events until the answer to `id` (`Some`) or the end of the stream (`None`),
+    /// noting the last event id and retry delay in `resume`.
+    fn read_events(
+        &mut self,
+        body: &mut dyn Read,
+        id: u64,
+        deadline: Instant,
+        resume: &mut Resume,
+    ) -> Result<Option<Answer>, Fault> {
         let mut data = String::new();
+        let mut read = 0u64;
         for line in BufReader::new(body).lines() {
             let line = line.map_err(|error| read_fault(&error))?;
+            read += line.len() as u64 + 1;
+            if read > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
             if Instant::now() > deadline {
                 return Err(Fault::Timeout);
             }
-            if let Some(rest) = line.strip_prefix("data:") {
-                data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            let field = |name: &str| {
+                line.strip_prefix(name)
+                    .map(|rest| rest.strip_prefix(' ').unwrap_or(rest).to_string())
+            };
+            if let Some(rest) = field("data:") {
+                data.push_str(&rest);
                 data.push('\n');
                 continue;
             }
-            if !line.is_empty() || data.is_empty() {
+            if let Some(event_id) = field("id:") {
+                resume.last_event = Some(event_id);
+                continue;
+            }
+            if let Some(ms) = field("retry:").and_then(|ms| ms.trim().parse().ok()) {
+                resume.retry = Duration::from_millis(ms);
+                continue;
+            }
+            if !line.is_empty() {
                 continue;
             }
             let event = std::mem::take(&mut data);
+            if event.trim().is_empty() {
+                // A priming event: an id to resume from, no message.
+                continue;
+            }
             let Ok(message) = serde_json::from_str::<Value>(event.trim()) else {
                 return Err(Fault::Broken(
                     "the server sent an SSE event that is not JSON-RPC".into(),
                 ));
             };
             if let Some(answer) = self.answer_of(&message, id) {
-                return answer;
+                return answer.map(Some);
             }
         }
-        Err(Fault::Broken(format!(
-            "the server's stream ended without an answer to request {id}"
-        )))
+        Ok(None)
     }
 
     /// The answer to `id` if `message` is it; requests from the server are answered and

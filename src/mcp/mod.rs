@@ -138,7 +138,17 @@ impl Servers {
             return Err(format!("no MCP server `{server}` is configured"));
         };
         let timeout = Duration::from_secs(config.tool_timeout_secs);
-        let outcome = self.with_client(config, |client| client.call(tool, arguments, timeout));
+        let cached = self
+            .cache
+            .borrow()
+            .fresh(&config.name, &config.fingerprint, self.now)
+            .map(|entry| entry.tools);
+        let outcome = self.with_client(config, |client| {
+            if let Some(tools) = cached {
+                client.know_tools(tools);
+            }
+            client.call(tool, arguments, timeout)
+        });
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(Fault::Timeout) => {

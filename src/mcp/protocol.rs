@@ -137,7 +137,12 @@ pub enum Probe {
 pub fn classify_probe(answer: Option<&Result<Value, RpcError>>) -> Probe {
     match answer {
         None => Probe::Legacy,
-        Some(Ok(result)) => choose_version(&result["supportedVersions"]),
+        // A result without `supportedVersions` is not a DiscoverResult: some legacy servers
+        // answer any request before `initialize` with something.
+        Some(Ok(result)) if result["supportedVersions"].is_array() => {
+            choose_version(&result["supportedVersions"])
+        }
+        Some(Ok(_)) => Probe::Legacy,
         Some(Err(error)) if error.code == UNSUPPORTED_VERSION => {
             let supported = error
                 .data
@@ -413,6 +418,7 @@ mod tests {
             );
         }
         assert_eq!(classify_probe(None), Probe::Legacy);
+        assert_eq!(classify_probe(Some(&Ok(json!({})))), Probe::Legacy);
         // An unsupported-version error is modern: retry with a version from its list.
         let newer_only = error(-32022, json!({"supported": ["2027-01-01", "2025-11-25"]}));
         assert_eq!(
