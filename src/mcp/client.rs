@@ -48,13 +48,7 @@ impl Client {
                 protocol::initialize_params(&legacy_version),
                 left,
             )
-            .map_err(|fault| match fault {
-                Fault::Timeout => Fault::Broken(format!(
-                    "no answer to `initialize` within startup_timeout_secs ({} s)",
-                    startup.as_secs()
-                )),
-                other => other,
-            })?
+            .map_err(|fault| late(fault, "`initialize`", "startup_timeout_secs", startup))?
             .map_err(|error| Fault::Broken(format!("`initialize` failed: {error}")))?;
         let version = protocol::accepted_legacy_version(&result).map_err(Fault::Broken)?;
         let era = Era::Legacy(version);
@@ -78,7 +72,8 @@ impl Client {
             }
             let result = self
                 .transport
-                .request("tools/list", protocol::params(&self.era, params), timeout)?
+                .request("tools/list", protocol::params(&self.era, params), timeout)
+                .map_err(|fault| late(fault, "`tools/list`", "startup_timeout_secs", timeout))?
                 .map_err(|error| Fault::Broken(format!("`tools/list` failed: {error}")))?;
             let (page, next) = protocol::tools_page(&result).map_err(Fault::Broken)?;
             tools.extend(page);
@@ -108,9 +103,10 @@ impl Client {
             params.insert("name".into(), json!(tool));
             params.insert("arguments".into(), arguments.clone());
             let left = deadline.saturating_duration_since(Instant::now());
-            let answer =
-                self.transport
-                    .request("tools/call", protocol::params(&self.era, params), left)?;
+            let answer = self
+                .transport
+                .request("tools/call", protocol::params(&self.era, params), left)
+                .map_err(|fault| late(fault, "the call", "tool_timeout_secs", timeout))?;
             let result = match answer {
                 Ok(result) => result,
                 // Invalid params is what servers answer for a tool they no longer have.
@@ -141,10 +137,10 @@ impl Client {
         ))))
     }
 
-    /// Tells the transport the tools as cached, for a call made without listing first (HTTP
-    /// mirrors arguments into headers as each tool's schema asks).
-    pub fn know_tools(&mut self, tools: Vec<ServerTool>) {
-        let _ = self.transport.accept_tools(tools);
+    /// Tells the transport a tool known from the cache, for a call made without listing
+    /// first (HTTP mirrors arguments into headers as the tool's schema asks).
+    pub fn know_tool(&mut self, tool: &ServerTool) {
+        let _ = self.transport.accept_tools(vec![tool.clone()]);
     }
 
     /// Whether the server announced a changed tool list.
@@ -154,6 +150,18 @@ impl Client {
 
     pub fn shutdown(&mut self) {
         self.transport.shutdown();
+    }
+}
+
+/// A timeout past the probe is a broken server, named by what it did not answer and the
+/// setting that bounded the wait.
+fn late(fault: Fault, what: &str, setting: &str, limit: Duration) -> Fault {
+    match fault {
+        Fault::Timeout => Fault::Broken(format!(
+            "no answer to {what} within {setting} ({} s)",
+            limit.as_secs()
+        )),
+        other => other,
     }
 }
 

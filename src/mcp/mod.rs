@@ -133,34 +133,22 @@ impl Servers {
     }
 
     /// Calls `tool` of `server`. Every failure is error text for the model.
-    pub fn call(&self, server: &str, tool: &str, arguments: &Value) -> Result<String, String> {
+    pub fn call(
+        &self,
+        server: &str,
+        tool: &ServerTool,
+        arguments: &Value,
+    ) -> Result<String, String> {
         let Some(config) = self.servers.iter().find(|s| s.name == server) else {
             return Err(format!("no MCP server `{server}` is configured"));
         };
         let timeout = Duration::from_secs(config.tool_timeout_secs);
-        let cached = self
-            .cache
-            .borrow()
-            .fresh(&config.name, &config.fingerprint, self.now)
-            .map(|entry| entry.tools);
-        let outcome = self.with_client(config, |client| {
-            if let Some(tools) = cached {
-                client.know_tools(tools);
-            }
-            client.call(tool, arguments, timeout)
-        });
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(Fault::Timeout) => {
-                let why = format!(
-                    "no answer to the call within tool_timeout_secs ({} s)",
-                    config.tool_timeout_secs
-                );
-                self.fail(config, &why);
-                return Err(format!("MCP server `{server}` failed: {why}"));
-            }
-            Err(fault) => return Err(format!("MCP server `{server}` failed: {fault}")),
-        };
+        let outcome = self
+            .with_client(config, |client| {
+                client.know_tool(tool);
+                client.call(&tool.name, arguments, timeout)
+            })
+            .map_err(|fault| format!("MCP server `{server}` failed: {fault}"))?;
         let changed = self.with_client(config, |client| Ok(client.list_changed()));
         if changed == Ok(true) {
             self.cache.borrow_mut().store(&config.name, None);
@@ -172,14 +160,15 @@ impl Servers {
                 // list again, so the next turn offers what it really has.
                 let still_there = self
                     .fetch_list(config)
-                    .map(|tools| tools.iter().any(|t| t.name == tool))
+                    .map(|tools| tools.iter().any(|t| t.name == tool.name))
                     .unwrap_or(false);
                 if still_there {
                     Err(format!("the server refused the call: {error}"))
                 } else {
                     Err(format!(
-                        "MCP server `{server}` no longer has a tool `{tool}` (its tool list is \
-                         refreshed for the next turn)"
+                        "MCP server `{server}` no longer has a tool `{}` (its tool list is \
+                         refreshed for the next turn)",
+                        tool.name
                     ))
                 }
             }
@@ -193,27 +182,15 @@ impl Servers {
             let tools = client.list_tools(timeout)?;
             Ok((tools, client.era().label()))
         });
-        match listed {
-            Ok((tools, era)) => {
-                let entry = Entry {
-                    fingerprint: server.fingerprint.clone(),
-                    fetched_at: self.now,
-                    era: era.to_string(),
-                    tools: tools.clone(),
-                };
-                self.cache.borrow_mut().store(&server.name, Some(&entry));
-                Ok(tools)
-            }
-            Err(Fault::Timeout) => {
-                let why = format!(
-                    "no answer to `tools/list` within startup_timeout_secs ({} s)",
-                    server.startup_timeout_secs
-                );
-                self.fail(server, &why);
-                Err(Fault::Broken(why))
-            }
-            Err(fault) => Err(fault),
-        }
+        let (tools, era) = listed?;
+        let entry = Entry {
+            fingerprint: server.fingerprint.clone(),
+            fetched_at: self.now,
+            era: era.to_string(),
+            tools: tools.clone(),
+        };
+        self.cache.borrow_mut().store(&server.name, Some(&entry));
+        Ok(tools)
     }
 
     /// Runs `work` with the server's client, starting it first if needed. A fault marks the
@@ -240,25 +217,14 @@ impl Servers {
             Slot::Up(client) => client,
             Slot::Down(why) => return Err(Fault::Broken(why.clone())),
         };
-        match work(client) {
-            Err(Fault::Broken(why)) => {
-                client.shutdown();
-                warn(server, &why);
-                *slot = Slot::Down(why.clone());
-                Err(Fault::Broken(why))
-            }
-            other => other,
-        }
-    }
-
-    /// Marks a server down after a timeout (the caller words the warning).
-    fn fail(&self, server: &McpServer, why: &str) {
-        let mut slots = self.slots.borrow_mut();
-        if let Some(Slot::Up(client)) = slots.get_mut(&server.name) {
+        let result = work(client);
+        if let Err(fault) = &result {
+            let why = fault.to_string();
             client.shutdown();
+            warn(server, &why);
+            *slot = Slot::Down(why);
         }
-        warn(server, why);
-        slots.insert(server.name.clone(), Slot::Down(why.to_string()));
+        result
     }
 }
 

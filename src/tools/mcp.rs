@@ -52,7 +52,7 @@ impl Tool for McpTool {
 
     fn call(&self, arguments: &Value) -> ToolResult {
         self.servers
-            .call(&self.offered.server, &self.offered.tool.name, arguments)
+            .call(&self.offered.server, &self.offered.tool, arguments)
             .map_err(ToolError)
     }
 }

@@ -10,12 +10,10 @@ fn fake_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/fake_mcp.py")
 }
 
-/// A workdir whose provider is `server` and whose `mcp` object is `mcp`.
-fn setup(name: &str, replies: Vec<Reply>, mcp: Value) -> (Workdir, FakeServer) {
-    let server = FakeServer::start(replies);
-    let wd = Workdir::new(name);
-    write_config(&wd, &server, mcp);
-    (wd, server)
+/// A fresh workdir and a provider giving `replies`; each test writes its config, whose MCP
+/// entries need the workdir's paths.
+fn setup(name: &str, replies: Vec<Reply>) -> (Workdir, FakeServer) {
+    (Workdir::new(name), FakeServer::start(replies))
 }
 
 fn write_config(wd: &Workdir, server: &FakeServer, mcp: Value) {
@@ -154,11 +152,7 @@ fn both_eras_are_spoken_on_stdio_and_the_model_gets_the_tool_text() {
 
 #[test]
 fn a_turn_that_calls_no_mcp_tool_starts_no_server_once_the_list_is_cached() {
-    let (wd, server) = setup(
-        "mcp-cache",
-        vec![Reply::text("a"), Reply::text("b")],
-        json!({}),
-    );
+    let (wd, server) = setup("mcp-cache", vec![Reply::text("a"), Reply::text("b")]);
     let entry = stdio_entry(&wd, &[]);
     write_config(&wd, &server, json!({ "fake": entry }));
     wd.nanopy(&["tools"])
@@ -209,8 +203,7 @@ fn a_turn_that_calls_no_mcp_tool_starts_no_server_once_the_list_is_cached() {
 
 #[test]
 fn every_page_of_tools_is_read_and_the_allow_list_and_disabled_apply() {
-    let (wd, _server) = setup("mcp-pages", vec![], json!({}));
-    let server = FakeServer::start(vec![]);
+    let (wd, server) = setup("mcp-pages", vec![]);
     let paged = stdio_entry(&wd, &["--page-size", "2"]);
     let mut allowed = stdio_entry(&wd, &[]);
     allowed["tools"] = json!(["add"]);
@@ -236,8 +229,7 @@ fn every_page_of_tools_is_read_and_the_allow_list_and_disabled_apply() {
 
 #[test]
 fn results_are_text_with_other_content_described_and_errors_reach_the_caller() {
-    let (wd, _server) = setup("mcp-results", vec![], json!({}));
-    let server = FakeServer::start(vec![]);
+    let (wd, server) = setup("mcp-results", vec![]);
     let entry = stdio_entry(&wd, &[]);
     write_config(&wd, &server, json!({ "fake": entry }));
     wd.nanopy(&["agent", r#"tool:fake__add {"a": 2, "b": 40}"#])
@@ -264,8 +256,7 @@ fn results_are_text_with_other_content_described_and_errors_reach_the_caller() {
 
 #[test]
 fn requests_from_the_server_are_answered_never_ignored() {
-    let (wd, _s) = setup("mcp-asks", vec![], json!({}));
-    let server = FakeServer::start(vec![]);
+    let (wd, server) = setup("mcp-asks", vec![]);
     for era in ["legacy", "modern"] {
         let _ = std::fs::remove_file(wd.path("record.jsonl"));
         let entry = stdio_entry(&wd, &["--era", era, "--fault", "ping-first"]);
@@ -470,8 +461,7 @@ fn unsafe_free_kill(pid: u32, signal: &str) {
 
 #[test]
 fn a_stale_list_is_refreshed_and_a_list_changed_notice_drops_the_cache() {
-    let (wd, _s) = setup("mcp-stale", vec![], json!({}));
-    let server = FakeServer::start(vec![]);
+    let (wd, server) = setup("mcp-stale", vec![]);
     let entry = stdio_entry(&wd, &["--fault", "stale"]);
     write_config(&wd, &server, json!({ "fake": entry }));
     wd.nanopy(&["tools"]).run().success();
@@ -502,8 +492,7 @@ fn a_stale_list_is_refreshed_and_a_list_changed_notice_drops_the_cache() {
 
 #[test]
 fn stderr_of_a_server_is_passed_through_marked_with_its_name() {
-    let (wd, _s) = setup("mcp-stderr", vec![], json!({}));
-    let server = FakeServer::start(vec![]);
+    let (wd, server) = setup("mcp-stderr", vec![]);
     let entry = stdio_entry(&wd, &[]);
     write_config(&wd, &server, json!({ "notes": entry }));
     wd.nanopy(&["tools"])
@@ -514,8 +503,7 @@ fn stderr_of_a_server_is_passed_through_marked_with_its_name() {
 
 #[test]
 fn doctor_starts_each_server_and_config_redacts_env_and_headers() {
-    let (wd, _s) = setup("mcp-doctor", vec![], json!({}));
-    let server = FakeServer::start(vec![]);
+    let (wd, server) = setup("mcp-doctor", vec![]);
     let mut good = stdio_entry(&wd, &["--era", "legacy"]);
     good["env"] = json!({"TOKEN": "s3cret-env"});
     let remote = json!({"url": format!("http://127.0.0.1:{}/mcp", crate::support::closed_port()),
@@ -537,7 +525,7 @@ fn doctor_starts_each_server_and_config_redacts_env_and_headers() {
 
 #[test]
 fn a_bad_mcp_entry_is_a_config_error_naming_its_line() {
-    let (wd, _s) = setup("mcp-bad-config", vec![], json!({}));
+    let (wd, _server) = setup("mcp-bad-config", vec![]);
     wd.config("{\n  \"mcp\": {\n    \"x\": {\"args\": [\"a\"]}\n  }\n}\n");
     wd.nanopy(&["agent", "hi"])
         .run()
@@ -548,8 +536,7 @@ fn a_bad_mcp_entry_is_a_config_error_naming_its_line() {
 
 #[test]
 fn jobs_get_mcp_tools_unless_they_have_no_tools() {
-    let (wd, _s) = setup("mcp-jobs", vec![], json!({}));
-    let server = FakeServer::start(vec![Reply::text("a"), Reply::text("b")]);
+    let (wd, server) = setup("mcp-jobs", vec![Reply::text("a"), Reply::text("b")]);
     let entry = stdio_entry(&wd, &[]);
     write_config(&wd, &server, json!({ "fake": entry }));
     for (name, flag) in [("with", None), ("without", Some("--no-tools"))] {
