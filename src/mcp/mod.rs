@@ -150,7 +150,9 @@ impl Servers {
             })
             .map_err(|fault| format!("MCP server `{server}` failed: {fault}"))?;
         let changed = self.with_client(config, |client| Ok(client.list_changed()));
-        if changed == Ok(true) {
+        if changed == Ok(true) && self.fetch_list(config).is_err() {
+            // The server is up now, so its new list is fetched while it is; only when that
+            // fails is the old list dropped, for the next turn to fetch.
             self.cache.borrow_mut().store(&config.name, None);
         }
         match outcome {
@@ -233,7 +235,8 @@ impl Drop for Servers {
         for (name, slot) in self.slots.get_mut().iter_mut() {
             if let Slot::Up(client) = slot {
                 client.shutdown();
-                // After shutdown everything the server wrote has been read.
+                // After shutdown everything the server wrote has been read; a change
+                // announced this late is fetched by the next turn that needs the list.
                 if client.list_changed() {
                     self.cache.get_mut().store(name, None);
                 }

@@ -474,6 +474,8 @@ fn a_stale_list_is_refreshed_and_a_list_changed_notice_drops_the_cache() {
         lists, 2,
         "the call that found the list stale did not list again"
     );
+    // A change announced during the call: the new list is fetched while the server is up,
+    // so the next turn offers it without starting the server.
     let entry = stdio_entry(&wd, &["--fault", "list-changed"]);
     write_config(&wd, &server, json!({ "fake": entry }));
     wd.nanopy(&["tools"]).run().success();
@@ -481,13 +483,28 @@ fn a_stale_list_is_refreshed_and_a_list_changed_notice_drops_the_cache() {
     wd.nanopy(&["agent", r#"tool:fake__echo {"text": "x"}"#])
         .run()
         .success();
+    wd.nanopy(&["tools"])
+        .run()
+        .success()
+        .stdout_has("fake__extra");
+    assert_eq!(
+        starts(&wd),
+        before + 1,
+        "the changed list was not fetched in the turn"
+    );
+    // Announced after the answer: fetched at once if it was read in time, otherwise the old
+    // list is dropped; either way the next turn never offers the old list.
+    let entry = stdio_entry(&wd, &["--fault", "list-changed-late"]);
+    write_config(&wd, &server, json!({ "fake": entry }));
+    wd.nanopy(&["tools"]).run().success();
+    wd.nanopy(&["agent", r#"tool:fake__echo {"text": "x"}"#])
+        .run()
+        .success();
     let cache = std::fs::read_to_string(wd.path("mcp-tools.json")).unwrap();
     assert!(
-        !cache.contains("\"fake\""),
-        "the changed list is still cached: {cache}"
+        !cache.contains("\"fake\"") || cache.contains("\"extra\""),
+        "the old list is still cached: {cache}"
     );
-    wd.nanopy(&["tools"]).run().success();
-    assert_eq!(starts(&wd), before + 2);
 }
 
 #[test]

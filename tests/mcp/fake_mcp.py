@@ -29,7 +29,8 @@ FAULTS = [
     "wrong-id",          # answers tools/call with another id
     "ping-first",        # sends a ping and a roots/list request before answering tools/call
     "grandchild",        # starts a sleeping grandchild that ignores stdin
-    "list-changed",      # sends notifications/tools/list_changed after a call
+    "list-changed",      # a call adds the tool `extra`, announced before the call's answer
+    "list-changed-late", # the same, announced after the call's answer
     "stale",             # tools/call of anything answers -32602 unknown tool
 ]
 
@@ -52,6 +53,7 @@ class Server:
         self.send = send
         self.initialized = False
         self.pending_ask = None
+        self.added = []
 
     def record(self, message, headers=None):
         if self.args.record:
@@ -117,8 +119,9 @@ class Server:
         if method == "tools/list":
             page = self.args.page_size
             start = int(params.get("cursor") or 0)
-            result = dict(done, tools=TOOLS[start:start + page])
-            if start + page < len(TOOLS):
+            tools = TOOLS + self.added
+            result = dict(done, tools=tools[start:start + page])
+            if start + page < len(tools):
                 result["nextCursor"] = str(start + page)
             return self.reply(message, result)
         if method == "ping":
@@ -142,6 +145,11 @@ class Server:
         if fault == "ping-first":
             self.send({"jsonrpc": "2.0", "id": "p-1", "method": "ping"})
             self.send({"jsonrpc": "2.0", "id": "r-1", "method": "roots/list"})
+        if fault.startswith("list-changed") and not self.added:
+            self.added.append({"name": "extra", "description": "Added by a call.",
+                               "inputSchema": {"type": "object"}})
+            if fault == "list-changed":
+                self.send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
         text = None
         if name == "echo":
             text = str(arguments.get("text"))
@@ -170,7 +178,7 @@ class Server:
         else:
             return self.reply(message, error={"code": -32602, "message": "Unknown tool: %s" % name})
         self.reply(message, dict(done, content=[{"type": "text", "text": text}]))
-        if fault == "list-changed":
+        if fault == "list-changed-late":
             self.send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
 
 
