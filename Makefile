@@ -18,6 +18,33 @@ PI_BIN := target/$(PI_TARGET)/release/nanopy
 # else unstable is used, and `cargo build` / `make test` stay plain stable.
 BUILD_STD := RUSTC_BOOTSTRAP=1 $(CARGO) build --release -Zbuild-std=std,panic_abort
 
+# 32-bit Raspberry Pis. rustup has no prebuilt std for these targets here (404), so std is
+# built from rust-src like the other static builds. The C parts (ring, SQLite) and the link
+# use `zig cc` (ziglang on PyPI) through cargo-zigbuild: zig builds musl 1.2.5 itself for the
+# exact CPU (ARMv6 + VFPv2 for arm1176, the Pi 1/Zero core), so no ARMv7 or NEON code comes in
+# from a cross toolchain's prebuilt libraries. `-C link-self-contained=no`: zig supplies the
+# C runtime and libc, not the sysroot's self-contained musl (which is absent, like std).
+# `--cfg libc_unstable_musl_v1_2`: our libc crate uses musl 1.2's 64-bit time_t, as the C
+# code built against zig's musl headers does (off_t is 64-bit on musl everywhere).
+PI32_TARGET := armv7-unknown-linux-musleabihf
+PI32_BIN := target/$(PI32_TARGET)/release/nanopy
+PI_ZERO_TARGET := arm-unknown-linux-musleabihf
+PI_ZERO_BIN := target/$(PI_ZERO_TARGET)/release/nanopy
+ZIG_VENV := target/zig-venv
+ZIGLANG_VERSION := 0.17.1
+CARGO_ZIGBUILD_VERSION := 0.24.1
+ZIG_BUILD_STD := PATH="$(CURDIR)/$(ZIG_VENV)/bin:$$PATH" RUSTC_BOOTSTRAP=1 \
+	RUSTFLAGS="--cfg libc_unstable_musl_v1_2 -C link-self-contained=no" \
+	$(CARGO) zigbuild --release -Zbuild-std=std,panic_abort
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSTEMD_DIR ?= /etc/systemd/system
+# What `make install` copies: the native release build, unless told otherwise (for example
+# `make install INSTALL_BIN=nanopy-0.1.0-armv7-unknown-linux-musleabihf`).
+INSTALL_BIN ?= $(RELEASE_BIN)
+
 COMPAT_VENV := target/compat-venv
 LITELLM_VERSION := 1.108.7
 # Real MCP peers for `make test-mcp`, pinned. The conformance suite's 2025-11-25 scenarios are in
@@ -32,7 +59,7 @@ MCP_CONFORMANCE_NEXT_VERSION := 0.2.0-alpha.12
 MCP_NODE_VERSION := 22
 MCP_TIME_VERSION := 2026.10.19
 
-.PHONY: soak build run test test-compat test-mcp lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain rust-src clean
+.PHONY: soak build run test test-compat test-mcp qemu-user pi32 pi-zero test-pi32 test-pi-zero arm-toolchain dist docs install install-systemd test-install size lint check bench release static test-static pi test-pi toolchain musl-toolchain pi-toolchain rust-src clean
 
 ## build: debug build of the `nanopy` binary
 build:
@@ -120,13 +147,99 @@ pi: pi-toolchain
 	@ls -l $(PI_BIN)
 
 ## test-pi: the aarch64 binary under qemu-user through a smoke scenario
-test-pi: pi
-	tests/pi_smoke.sh $(PI_BIN)
+test-pi: pi qemu-user
+	tests/pi_smoke.sh $(PI_BIN) qemu-aarch64-static
 
-pi-toolchain: rust-src
+## pi32: the static armv7 binary for 32-bit Raspberry Pi OS (Pi 2, 3, 4, Zero 2)
+pi32: arm-toolchain
+	$(ZIG_BUILD_STD) --target $(PI32_TARGET)
+	@ls -l $(PI32_BIN)
+
+## pi-zero: the static ARMv6 + VFPv2 binary (Pi 1, Zero, Zero W)
+pi-zero: arm-toolchain
+	$(ZIG_BUILD_STD) --target $(PI_ZERO_TARGET)
+	@ls -l $(PI_ZERO_BIN)
+
+## test-pi32: the armv7 binary under qemu-user on a Cortex-A7, and refused by an ARMv6 core
+## (which shows the ARMv6 check below can fail)
+test-pi32: pi32 qemu-user
+	tests/pi_smoke.sh $(PI32_BIN) qemu-arm-static -cpu cortex-a7
+	@if qemu-arm-static -cpu arm1176 $(PI32_BIN) --version >/dev/null 2>&1; then \
+		echo "FAIL the armv7 binary ran on an ARMv6 core: the arm1176 check proves nothing"; exit 1; \
+	else echo "ok   the armv7 binary traps on an ARMv6 core (arm1176)"; fi
+
+## test-pi-zero: readelf says ARMv6, VFPv2 and no NEON; the smoke scenario on an arm1176
+test-pi-zero: pi-zero qemu-user
+	@readelf -A $(PI_ZERO_BIN) > target/pi-zero-attributes.txt
+	@grep -qx '  Tag_CPU_arch: v6' target/pi-zero-attributes.txt && \
+		grep -qx '  Tag_FP_arch: VFPv2' target/pi-zero-attributes.txt && \
+		! grep -q 'Tag_Advanced_SIMD_arch' target/pi-zero-attributes.txt || \
+		{ echo "FAIL readelf -A of the ARMv6 binary:"; cat target/pi-zero-attributes.txt; exit 1; }
+	@echo "ok   readelf -A: Tag_CPU_arch v6, Tag_FP_arch VFPv2, no NEON"
+	tests/pi_smoke.sh $(PI_ZERO_BIN) qemu-arm-static -cpu arm1176
+
+arm-toolchain: rust-src
+	@test -x $(ZIG_VENV)/bin/cargo-zigbuild || { python3 -m venv $(ZIG_VENV) && \
+		$(ZIG_VENV)/bin/pip install -q 'ziglang==$(ZIGLANG_VERSION)' \
+		'cargo-zigbuild==$(CARGO_ZIGBUILD_VERSION)'; }
+
+## docs: regenerate the man page and completions in doc/ from the help texts
+docs: build
+	python3 doc/generate.py $(BIN) doc
+
+## dist: the four static binaries as dist/nanopy-VERSION-TARGET, SHA256SUMS, the man page
+## and completions (generated from the x86_64 binary's help texts)
+dist: static pi pi32 pi-zero
+	rm -rf dist && mkdir -p dist
+	cp $(STATIC_BIN) dist/nanopy-$(VERSION)-$(MUSL_TARGET)
+	cp $(PI_BIN) dist/nanopy-$(VERSION)-$(PI_TARGET)
+	cp $(PI32_BIN) dist/nanopy-$(VERSION)-$(PI32_TARGET)
+	cp $(PI_ZERO_BIN) dist/nanopy-$(VERSION)-$(PI_ZERO_TARGET)
+	python3 doc/generate.py $(STATIC_BIN) dist
+	cp doc/nanopy-cron@.service dist/
+	cd dist && sha256sum nanopy-$(VERSION)-* nanopy.1 completions/* nanopy-cron@.service > SHA256SUMS
+	@ls -l dist dist/completions
+
+## install: the binary, man page and completions under $(DESTDIR)$(PREFIX)
+install:
+	@test -e $(INSTALL_BIN) || $(CARGO) build --release
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/nanopy
+	install -D -m 0644 doc/nanopy.1 $(DESTDIR)$(PREFIX)/share/man/man1/nanopy.1
+	install -D -m 0644 doc/completions/nanopy.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/nanopy
+	install -D -m 0644 doc/completions/_nanopy $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_nanopy
+	install -D -m 0644 doc/completions/nanopy.fish \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/nanopy.fish
+
+## install-systemd: nanopy-cron@.service for `cron-run` (enable with
+## `systemctl enable --now nanopy-cron@USER`: the scheduler of USER's jobs)
+install-systemd:
+	@mkdir -p $(DESTDIR)$(SYSTEMD_DIR)
+	sed 's|/usr/local/bin/nanopy|$(PREFIX)/bin/nanopy|' doc/nanopy-cron@.service \
+		> $(DESTDIR)$(SYSTEMD_DIR)/nanopy-cron@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/nanopy-cron@.service
+
+## test-install: install and install-systemd into a temporary DESTDIR, then check the tree
+test-install: build
+	@command -v zsh >/dev/null && command -v fish >/dev/null && command -v man >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq zsh fish man-db; }
+	tests/install_test.sh $(BIN)
+
+## size: where the static x86_64 binary's bytes go, by crate (cargo-bloat, installed once)
+size: musl-toolchain
+	@command -v cargo-bloat >/dev/null || $(CARGO) install -q cargo-bloat --version 0.12.1 --locked
+	CC_x86_64_unknown_linux_musl=musl-gcc RUSTC_BOOTSTRAP=1 $(CARGO) bloat --release \
+		-Zbuild-std=std,panic_abort --target $(MUSL_TARGET) --crates -n 25
+
+pi-toolchain: rust-src qemu-user
 	@rustup target list --installed | grep -qx $(PI_TARGET) || rustup target add $(PI_TARGET)
-	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user-static; }
+	@command -v aarch64-linux-gnu-gcc >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq gcc-aarch64-linux-gnu; }
+
+qemu-user:
+	@command -v qemu-aarch64-static >/dev/null && command -v qemu-arm-static >/dev/null && \
+		command -v openssl >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq qemu-user-static openssl; }
 
 musl-toolchain: rust-src
 	@rustup target list --installed | grep -qx $(MUSL_TARGET) || rustup target add $(MUSL_TARGET)
