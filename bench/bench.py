@@ -288,6 +288,67 @@ def log_figures(binary, base_url):
     shutil.rmtree(home, ignore_errors=True)
 
 
+FAKE_MCP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "mcp",
+                        "fake_mcp.py")
+
+
+def write_config(home, config):
+    with open(os.path.join(home, "config.json"), "w") as f:
+        json.dump(config, f)
+
+
+def mcp_figures(binary, base_url, turn_ms, rtt_ms):
+    """Three stdio MCP servers configured (their lists cached) and none called, against the
+    plain turn; and a turn whose model calls one stdio tool, against the server alone
+    answering the same requests (replayed from a file) plus the plain turn and the second
+    model exchange."""
+    home, env = new_home(base_url)
+    starts = os.path.join(home, "starts")
+    servers = {name: {"command": sys.executable, "args": [FAKE_MCP, "--started", starts]}
+               for name in ("one", "two", "three")}
+    write_config(home, {"provider": {"base_url": base_url, "model": "bench"}, "mcp": servers})
+    subprocess.run([binary, "tools"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                   check=True)
+    with open(starts) as f:
+        listed = len(f.readlines())
+    measure([binary, "agent", "hello"], env=env, runs=3)
+    idle_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
+    with open(starts) as f:
+        started = len(f.readlines()) - listed
+    row("3 MCP servers configured, none called: added", idle_ms - turn_ms, 1.0, "ms",
+        "turn %.2f ms, plain turn %.2f ms, servers started: %d" % (idle_ms, turn_ms, started))
+    shutil.rmtree(home, ignore_errors=True)
+
+    calling_url = fake_openai.start(fake_openai.tool_call_response("bench__echo", {"text": "x"}))
+    home, env = new_home(calling_url)
+    record = os.path.join(home, "record.jsonl")
+    write_config(home, {"provider": {"base_url": calling_url, "model": "bench"},
+                        "mcp": {"bench": {"command": sys.executable,
+                                          "args": [FAKE_MCP, "--record", record]}}})
+    subprocess.run([binary, "tools"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                   check=True)
+    os.unlink(record)
+    subprocess.run([binary, "agent", "hello"], env=env, stdin=subprocess.DEVNULL,
+                   capture_output=True, check=True)
+    requests = os.path.join(home, "requests.jsonl")
+    with open(record) as f, open(requests, "w") as out:
+        for line in f:
+            out.write(json.dumps(json.loads(line)["message"]) + "\n")
+    server_ms, _ = measure(["/bin/sh", "-c", 'exec "$0" "$1" < "$2" > /dev/null',
+                            sys.executable, FAKE_MCP, requests], runs=RUNS_TURN // 2)
+    write_config(home, {"provider": {"base_url": calling_url, "model": "bench"},
+                        "mcp": {"bench": {"command": sys.executable, "args": [FAKE_MCP]}}})
+    subprocess.run([binary, "tools"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                   check=True)
+    # (The launcher's peak RSS here would be the Python server's: wait4 reports the largest
+    # process of the tree.)
+    call_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN // 2)
+    row("turn calling one stdio MCP tool: added", call_ms - turn_ms - rtt_ms - server_ms, 5.0,
+        "ms", "turn %.2f ms = plain turn %.2f + exchange %.2f + server alone %.2f + added"
+        % (call_ms, turn_ms, rtt_ms, server_ms))
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def main():
     global LAUNCHER
     LAUNCHER = build_helper("measure")
@@ -344,6 +405,7 @@ def main():
         "turn through the fallback %.2f ms, plain turn %.2f ms" % (chain_ms, turn_ms))
     shutil.rmtree(home, ignore_errors=True)
 
+    mcp_figures(binary, base_url, turn_ms, rtt_ms)
     log_figures(binary, base_url)
     scheduler_figures(binary, base_url)
     fsync_figures(binary, base_url)

@@ -20,16 +20,32 @@ REPLY = json.dumps({
     "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20},
 }).encode()
 
-RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            b"Connection: close\r\nContent-Length: " + str(len(REPLY)).encode() +
-            b"\r\n\r\n" + REPLY)
+
+
+def _response(reply):
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: " + str(len(reply)).encode() +
+            b"\r\n\r\n" + reply)
+
+
+RESPONSE = _response(REPLY)
+
+
+def tool_call_response(name, arguments):
+    """A response that calls tool `name` once, for the first request of a turn."""
+    reply = json.loads(REPLY)
+    reply["choices"][0]["finish_reason"] = "tool_calls"
+    reply["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": [{
+        "id": "call_1", "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)}}]}
+    return _response(json.dumps(reply).encode())
 
 
 ARRIVALS = []
 """Wall-clock time (time.time()) at which each request's headers were complete."""
 
 
-def _serve_one(conn):
+def _serve_one(conn, first_reply):
     with conn:
         data = b""
         while b"\r\n\r\n" not in data:
@@ -49,11 +65,15 @@ def _serve_one(conn):
             if not chunk:
                 break
             body += chunk
-        conn.sendall(RESPONSE)
+        # With `first_reply`, a request that carries no tool result yet gets it (a tool call);
+        # the request after the tool ran gets the fixed completion.
+        answered = first_reply is None or b'"role":"tool"' in body.replace(b" ", b"")
+        conn.sendall(RESPONSE if answered else first_reply)
 
 
-def start():
-    """Starts the server on a free loopback port; returns its base URL."""
+def start(first_reply=None):
+    """Starts the server on a free loopback port; returns its base URL. `first_reply`
+    (see tool_call_response) answers each turn's first request instead of the completion."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -63,7 +83,7 @@ def start():
         while True:
             conn, _ = listener.accept()
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _serve_one(conn)
+            _serve_one(conn, first_reply)
 
     threading.Thread(target=accept_loop, daemon=True).start()
     return "http://127.0.0.1:%d/v1" % listener.getsockname()[1]

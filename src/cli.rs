@@ -197,19 +197,19 @@ message, each in a block naming its source: `journalctl -u nginx | nanopy agent 
 such as \"from now on answer in English\" or \"rule: …\", is learned as a rule.
 
 Options:
-  -f, --file PATH|URL  add a UTF-8 text file, `-` (stdin) or an http(s) page (HTML is
-                    reduced to its text); repeatable. At most `limits.input_bytes` in all
-      --no-stdin    do not read stdin as input for the message
-  -s, --system TEXT use TEXT as the system prompt for this turn
-      --model M     use model M, or an alias for a provider and model (`aliases`)
-      --provider NAME  use the provider NAME (`providers`) instead of `default_provider`
-  -c, --continue    continue your most recent conversation
-      --session NAME  continue (or start) the conversation NAME
-      --json        print one JSON object: reply, tool_calls, rule_learned, model,
-                    provider, usage, session, turn_id
-      --stream      print the reply as it arrives
-      --no-tools    offer no tools to the model
-  -h, --help        print this help
+  -f, --file PATH|URL   add a UTF-8 text file, `-` (stdin) or an http(s) page (HTML is
+                        reduced to its text); repeatable. At most `limits.input_bytes` in all
+      --no-stdin        do not read stdin as input for the message
+  -s, --system TEXT     use TEXT as the system prompt for this turn
+      --model M         use model M, or an alias for a provider and model (`aliases`)
+      --provider NAME   use the provider NAME (`providers`) instead of `default_provider`
+  -c, --continue        continue your most recent conversation
+      --session NAME    continue (or start) the conversation NAME
+      --json            print one JSON object: reply, tool_calls, rule_learned, model,
+                        provider, usage, session, turn_id
+      --stream          print the reply as it arrives
+      --no-tools        offer no tools to the model
+  -h, --help            print this help
 ",
     ),
     (

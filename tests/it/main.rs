@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod conversations;
 mod cron;
+mod docs;
 mod input;
 mod mcp;
 mod memory;
