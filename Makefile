@@ -20,12 +20,12 @@ BUILD_STD := RUSTC_BOOTSTRAP=1 $(CARGO) build --release -Zbuild-std=std,panic_ab
 
 # 32-bit Raspberry Pis. rustup has no prebuilt std for these targets here (404), so std is
 # built from rust-src like the other static builds. The C parts (ring, SQLite) and the link
-# use `zig cc` (ziglang on PyPI) through cargo-zigbuild: zig builds musl 1.2.5 itself for the
-# exact CPU (ARMv6 + VFPv2 for arm1176, the Pi 1/Zero core), so no ARMv7 or NEON code comes in
-# from a cross toolchain's prebuilt libraries. `-C link-self-contained=no`: zig supplies the
-# C runtime and libc, not the sysroot's self-contained musl (which is absent, like std).
-# `--cfg libc_unstable_musl_v1_2`: our libc crate uses musl 1.2's 64-bit time_t, as the C
-# code built against zig's musl headers does (off_t is 64-bit on musl everywhere).
+# use `zig cc` (ziglang on PyPI) through cargo-zigbuild: zig builds musl itself for the exact
+# CPU (ARMv6 + VFPv2 for arm1176, the Pi 1/Zero core), so no ARMv7 or NEON code comes in from
+# a cross toolchain's prebuilt libraries. zig supplies the C runtime and libc (the sysroot's
+# self-contained musl is absent, like std); our libc crate uses musl 1.2's 64-bit time_t, as
+# the C code built against zig's musl headers does (off_t is 64-bit on musl everywhere).
+# Those flags are in .cargo/config.toml, beside the size ones.
 PI32_TARGET := armv7-unknown-linux-musleabihf
 PI32_BIN := target/$(PI32_TARGET)/release/nanopy
 PI_ZERO_TARGET := arm-unknown-linux-musleabihf
@@ -34,7 +34,6 @@ ZIG_VENV := target/zig-venv
 ZIGLANG_VERSION := 0.17.1
 CARGO_ZIGBUILD_VERSION := 0.24.1
 ZIG_BUILD_STD := PATH="$(CURDIR)/$(ZIG_VENV)/bin:$$PATH" RUSTC_BOOTSTRAP=1 \
-	RUSTFLAGS="--cfg libc_unstable_musl_v1_2 -C link-self-contained=no" \
 	$(CARGO) zigbuild --release -Zbuild-std=std,panic_abort
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -225,10 +224,12 @@ test-install: build
 		{ apt-get update -qq && apt-get install -y -qq zsh fish man-db; }
 	tests/install_test.sh $(BIN)
 
-## size: where the static x86_64 binary's bytes go, by crate (cargo-bloat, installed once)
+## size: where the static x86_64 binary's bytes go, by crate (cargo-bloat, installed once;
+## an unstripped copy of the static build in target/bloat, so the shipped one is untouched)
 size: musl-toolchain
-	@command -v cargo-bloat >/dev/null || $(CARGO) install -q cargo-bloat --version 0.12.1 --locked
-	CC_x86_64_unknown_linux_musl=musl-gcc RUSTC_BOOTSTRAP=1 $(CARGO) bloat --release \
+	@command -v cargo-bloat >/dev/null || $(CARGO) install -q cargo-bloat --locked
+	CARGO_TARGET_DIR=target/bloat CARGO_PROFILE_RELEASE_STRIP=false \
+		CC_x86_64_unknown_linux_musl=musl-gcc RUSTC_BOOTSTRAP=1 $(CARGO) bloat --release \
 		-Zbuild-std=std,panic_abort --target $(MUSL_TARGET) --crates -n 25
 
 pi-toolchain: rust-src qemu-user

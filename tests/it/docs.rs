@@ -33,7 +33,10 @@ fn man_page_and_completions_match_the_help_texts() {
     let man = std::fs::read_to_string(out.join("nanopy.1")).unwrap();
     // roff writes a hyphen as `\-`.
     for command in ["agent", "cron\\-add", "tools", "doctor"] {
-        assert!(man.contains(&format!(".SS {command}\n")), "{command} missing");
+        assert!(
+            man.contains(&format!(".SS {command}\n")),
+            "{command} missing"
+        );
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
