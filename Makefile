@@ -145,9 +145,9 @@ pi: pi-toolchain
 		$(BUILD_STD) --target $(PI_TARGET)
 	@ls -l $(PI_BIN)
 
-## test-pi: the aarch64 binary under qemu-user through a smoke scenario
+## test-pi: the aarch64 binary under qemu-user on a Cortex-A53 (the Pi 3 core) through a smoke scenario
 test-pi: pi qemu-user
-	tests/pi_smoke.sh $(PI_BIN) qemu-aarch64-static
+	tests/pi_smoke.sh $(PI_BIN) qemu-aarch64-static -cpu cortex-a53
 
 ## pi32: the static armv7 binary for 32-bit Raspberry Pi OS (Pi 2, 3, 4, Zero 2)
 pi32: arm-toolchain

@@ -89,6 +89,11 @@ class FakeModel:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = "http://127.0.0.1:%d/v1" % self.server.server_address[1]
 
+    def last_tool_result(self):
+        """The content of the last tool message in the last request ("" if none)."""
+        results = [m["content"] for m in self.requests[-1]["messages"] if m["role"] == "tool"]
+        return results[-1] if results else ""
+
 
 def tool_call(name, arguments):
     return {"content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
@@ -176,10 +181,10 @@ def test_everything_stdio(checks, binary, node, everything):
 
     model.replies = [tool_call("every__get-sum", {"a": 2, "b": 40}), {"content": "it is 42"}]
     turn = home.run("agent", "add 2 and 40")
-    tool_messages = [m for m in model.requests[-1]["messages"] if m["role"] == "tool"]
+    result = model.last_tool_result()
     checks.expect("everything stdio: a model's call reaches the server and its answer the model",
-                  turn.returncode == 0 and "it is 42" in turn.stdout and tool_messages
-                  and "42" in tool_messages[-1]["content"], (turn.stdout, turn.stderr, tool_messages))
+                  turn.returncode == 0 and "it is 42" in turn.stdout and "42" in result,
+                  (turn.stdout, turn.stderr, result))
     time.sleep(0.2)
     checks.expect("everything stdio: no server outlives nanopy", not processes_running(everything),
                   processes_running(everything))
@@ -259,10 +264,9 @@ def test_time(checks, binary, venv):
         model.replies = [tool_call("time__get_current_time", {"timezone": "Not/A_Zone"}),
                          {"content": "that zone does not exist"}]
         turn = home.run("agent", "what time is it in Not/A_Zone?")
-        tool_messages = [m for m in model.requests[-1]["messages"] if m["role"] == "tool"]
+        result = model.last_tool_result()
         checks.expect("mcp-server-time %s: a tool error goes to the model as error text" % era,
-                      turn.returncode == 0 and tool_messages
-                      and "Not/A_Zone" in tool_messages[-1]["content"], (turn.stderr, tool_messages))
+                      turn.returncode == 0 and "Not/A_Zone" in result, (turn.stderr, result))
     model.server.shutdown()
 
 
