@@ -118,7 +118,7 @@ check: lint test
 bench: static
 	@command -v strace >/dev/null && command -v curl >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq strace curl; }
-	python3 bench/bench.py $(STATIC_BIN)
+	python3 bench/bench.py $(STATIC_BIN) $(wildcard $(PI_BIN) $(PI32_BIN) $(PI_ZERO_BIN))
 	@$(CARGO) test --release --lib detection_cost -- --ignored --nocapture 2>/dev/null | grep 'feedback detection'
 
 
