@@ -86,11 +86,20 @@ def rss_and_cpu(pid):
     return rss, cpu_ns / 1e9
 
 
+def write_config(home, config):
+    with open(os.path.join(home, "config.json"), "w") as f:
+        json.dump(config, f)
+
+
 def new_home(base_url):
     home = tempfile.mkdtemp(prefix="nanopy-bench-")
-    with open(os.path.join(home, "config.json"), "w") as f:
-        json.dump({"provider": {"base_url": base_url, "model": "bench"}}, f)
+    write_config(home, {"provider": {"base_url": base_url, "model": "bench"}})
     return home, dict(os.environ, NANOPYBOT_HOME=home, TZ="UTC")
+
+
+def run_quiet(argv, env):
+    """Runs a setup command (not measured), which must succeed."""
+    subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=True)
 
 
 def scheduler_figures(binary, base_url):
@@ -228,8 +237,7 @@ def log_figures(binary, base_url):
     in the log, a turn's logging (against the same turn with the log off) and `log -n 20`."""
     home, env = new_home(base_url)
     for n in range(50):
-        subprocess.run([binary, "agent", "--session", "s", "question %d" % n], env=env,
-                       stdin=subprocess.DEVNULL, capture_output=True, check=True)
+        run_quiet([binary, "agent", "--session", "s", "question %d" % n], env)
     # Every measured turn would make the session longer: each run starts from a copy of the
     # 50-turn log, plain and session turns interleaved so both see the same machine.
     log = os.path.join(home, "log.sqlite")
@@ -261,8 +269,7 @@ def log_figures(binary, base_url):
     shutil.rmtree(home, ignore_errors=True)
 
     home, env = new_home(base_url)
-    subprocess.run([binary, "agent", "hello"], env=env, stdin=subprocess.DEVNULL,
-                   capture_output=True, check=True)
+    run_quiet([binary, "agent", "hello"], env)
     db = sqlite3.connect(os.path.join(home, "log.sqlite"))
     now = int(time.time())
     messages = json.dumps([{"role": "user", "content": "a question of some length"},
@@ -279,9 +286,8 @@ def log_figures(binary, base_url):
     measure([binary, "agent", "hello"], env=env, runs=3)
     logged_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
     log_ms, _ = measure([binary, "log", "-n", "20"], env=env, runs=RUNS_TURN)
-    with open(os.path.join(home, "config.json"), "w") as f:
-        json.dump({"provider": {"base_url": base_url, "model": "bench"},
-                   "log": {"enabled": False}}, f)
+    write_config(home, {"provider": {"base_url": base_url, "model": "bench"},
+                        "log": {"enabled": False}})
     unlogged_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
     row("100k-turn log: one turn's logging (median)", logged_ms - unlogged_ms, 2.0, "ms",
         "logged %.2f ms, log off %.2f ms" % (logged_ms, unlogged_ms))
@@ -291,11 +297,6 @@ def log_figures(binary, base_url):
 
 FAKE_MCP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "mcp",
                         "fake_mcp.py")
-
-
-def write_config(home, config):
-    with open(os.path.join(home, "config.json"), "w") as f:
-        json.dump(config, f)
 
 
 def mcp_figures(binary, base_url, turn_ms, rtt_ms):
@@ -308,8 +309,7 @@ def mcp_figures(binary, base_url, turn_ms, rtt_ms):
     servers = {name: {"command": sys.executable, "args": [FAKE_MCP, "--started", starts]}
                for name in ("one", "two", "three")}
     write_config(home, {"provider": {"base_url": base_url, "model": "bench"}, "mcp": servers})
-    subprocess.run([binary, "tools"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                   check=True)
+    run_quiet([binary, "tools"], env)
     with open(starts) as f:
         listed = len(f.readlines())
     measure([binary, "agent", "hello"], env=env, runs=3)
@@ -326,11 +326,9 @@ def mcp_figures(binary, base_url, turn_ms, rtt_ms):
     write_config(home, {"provider": {"base_url": calling_url, "model": "bench"},
                         "mcp": {"bench": {"command": sys.executable,
                                           "args": [FAKE_MCP, "--record", record]}}})
-    subprocess.run([binary, "tools"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                   check=True)
+    run_quiet([binary, "tools"], env)
     os.unlink(record)
-    subprocess.run([binary, "agent", "hello"], env=env, stdin=subprocess.DEVNULL,
-                   capture_output=True, check=True)
+    run_quiet([binary, "agent", "hello"], env)
     requests = os.path.join(home, "requests.jsonl")
     with open(record) as f, open(requests, "w") as out:
         for line in f:
@@ -339,8 +337,7 @@ def mcp_figures(binary, base_url, turn_ms, rtt_ms):
                             sys.executable, FAKE_MCP, requests], runs=RUNS_TURN // 2)
     write_config(home, {"provider": {"base_url": calling_url, "model": "bench"},
                         "mcp": {"bench": {"command": sys.executable, "args": [FAKE_MCP]}}})
-    subprocess.run([binary, "tools"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                   check=True)
+    run_quiet([binary, "tools"], env)
     # (The launcher's peak RSS here would be the Python server's: wait4 reports the largest
     # process of the tree.)
     call_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN // 2)
@@ -372,8 +369,7 @@ def main():
 
     base_url = fake_openai.start()
     home = tempfile.mkdtemp(prefix="nanopy-bench-")
-    with open(os.path.join(home, "config.json"), "w") as f:
-        json.dump({"provider": {"base_url": base_url, "model": "bench"}}, f)
+    write_config(home, {"provider": {"base_url": base_url, "model": "bench"}})
     env = dict(os.environ, NANOPYBOT_HOME=home)
     body = json.dumps({"model": "bench", "messages": [
         {"role": "system", "content": "You are nanopybot, a concise and helpful assistant."},
@@ -400,10 +396,10 @@ def main():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
-    with open(os.path.join(home, "config.json"), "w") as f:
-        json.dump({"provider": {"base_url": "http://127.0.0.1:%d/v1" % dead_port, "model": "bench"},
-                   "providers": {"up": {"base_url": base_url, "model": "bench"}},
-                   "fallback": ["up"]}, f)
+    write_config(home, {"provider": {"base_url": "http://127.0.0.1:%d/v1" % dead_port,
+                                     "model": "bench"},
+                        "providers": {"up": {"base_url": base_url, "model": "bench"}},
+                        "fallback": ["up"]})
     measure([binary, "agent", "hello"], env=env, runs=3)
     chain_ms, _ = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
     row("dead primary: added before the fallback's request", chain_ms - turn_ms, 50.0, "ms",

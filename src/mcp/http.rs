@@ -120,13 +120,9 @@ impl HttpServer {
             .timeout_global(Some(timeout.max(Duration::from_millis(1))))
             .build()
             .send(body.to_string().as_bytes())
-            .map_err(|error| match error {
-                ureq::Error::Timeout(_) => Fault::Timeout,
-                other => Fault::Broken(format!(
-                    "cannot reach `{}`: {}",
-                    crate::provider::redact_userinfo(&self.url),
-                    crate::provider::describe_transport(&other)
-                )),
+            .map_err(|error| {
+                let url = crate::provider::redact_userinfo(&self.url);
+                exchange_fault(error, &format!("cannot reach `{url}`"))
             })
     }
 
@@ -232,13 +228,7 @@ impl HttpServer {
                 .timeout_global(Some(deadline.saturating_duration_since(Instant::now())))
                 .build()
                 .call()
-                .map_err(|error| match error {
-                    ureq::Error::Timeout(_) => Fault::Timeout,
-                    other => Fault::Broken(format!(
-                        "resuming the stream failed: {}",
-                        crate::provider::describe_transport(&other)
-                    )),
-                })?;
+                .map_err(|error| exchange_fault(error, "resuming the stream failed"))?;
             if !response.status().is_success() {
                 return Err(Fault::Broken(format!(
                     "resuming the stream failed: HTTP {}",
@@ -413,6 +403,17 @@ impl Transport for HttpServer {
                 .build()
                 .call();
         }
+    }
+}
+
+/// A failed HTTP exchange: a timeout, or what went wrong, after `context`.
+fn exchange_fault(error: ureq::Error, context: &str) -> Fault {
+    match error {
+        ureq::Error::Timeout(_) => Fault::Timeout,
+        other => Fault::Broken(format!(
+            "{context}: {}",
+            crate::provider::describe_transport(&other)
+        )),
     }
 }
 

@@ -149,21 +149,21 @@ impl Servers {
                 client.call(&tool.name, arguments, timeout)
             })
             .map_err(|fault| format!("MCP server `{server}` failed: {fault}"))?;
-        let changed = self.with_client(config, |client| Ok(client.list_changed()));
-        if changed == Ok(true) && self.fetch_list(config).is_err() {
-            // The server is up now, so its new list is fetched while it is; only when that
-            // fails is the old list dropped, for the next turn to fetch.
+        let changed = self.with_client(config, |client| Ok(client.list_changed())) == Ok(true);
+        let stale = matches!(outcome, Call::Stale(_));
+        // A changed list is fetched while the server is up; so is one the call found stale
+        // (the server does not know the tool, or its arguments, as we listed them), so the
+        // next turn offers what it really has.
+        let listed = (changed || stale).then(|| self.fetch_list(config));
+        if changed && matches!(listed, Some(Err(_))) {
+            // Only when that fails is the old list dropped, for the next turn to fetch.
             self.cache.borrow_mut().store(&config.name, None);
         }
         match outcome {
             Call::Done(result) => result,
             Call::Stale(error) => {
-                // The server does not know the tool (or its arguments) as we listed them:
-                // list again, so the next turn offers what it really has.
-                let still_there = self
-                    .fetch_list(config)
-                    .map(|tools| tools.iter().any(|t| t.name == tool.name))
-                    .unwrap_or(false);
+                let still_there = matches!(&listed, Some(Ok(tools))
+                    if tools.iter().any(|t| t.name == tool.name));
                 if still_there {
                     Err(format!("the server refused the call: {error}"))
                 } else {

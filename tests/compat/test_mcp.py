@@ -122,6 +122,13 @@ class Home:
                               text=True, stdin=subprocess.DEVNULL, timeout=timeout)
 
 
+def expect_doctor(checks, name, home, pattern):
+    """`doctor` prints a line matching `pattern` (a regular expression)."""
+    doctor = home.run("doctor")
+    output = doctor.stdout + doctor.stderr
+    checks.expect(name, re.search(pattern, output), output)
+
+
 def processes_running(fragment):
     """Pids whose command line contains `fragment` (other than this test's own)."""
     found = []
@@ -150,10 +157,8 @@ def test_everything_stdio(checks, binary, node, everything):
         except FileNotFoundError:
             return 0
 
-    doctor = home.run("doctor")
-    checks.expect("everything stdio: doctor starts it in the legacy era",
-                  re.search(r"MCP server `every` started \(legacy[^)]*\); tools: .*\becho\b",
-                            doctor.stdout + doctor.stderr), doctor.stdout + doctor.stderr)
+    expect_doctor(checks, "everything stdio: doctor starts it in the legacy era", home,
+                  r"MCP server `every` started \(legacy[^)]*\); tools: .*\becho\b")
     listing = home.run("tools", "--refresh")
     checks.expect("everything stdio: tools lists every__echo and every__get-sum",
                   listing.returncode == 0 and "every__echo" in listing.stdout
@@ -221,10 +226,8 @@ def test_everything_http(checks, binary, node, everything):
             return
         home = Home(binary, "http://127.0.0.1:9/v1",
                     {"web": {"url": "http://127.0.0.1:%d/mcp" % port}})
-        doctor = home.run("doctor")
-        checks.expect("everything http: doctor reaches it in the legacy era",
-                      re.search(r"MCP server `web` started \(legacy[^)]*\); tools: .*\becho\b",
-                                doctor.stdout + doctor.stderr), doctor.stdout + doctor.stderr)
+        expect_doctor(checks, "everything http: doctor reaches it in the legacy era", home,
+                      r"MCP server `web` started \(legacy[^)]*\); tools: .*\becho\b")
         listing = home.run("tools", "--refresh")
         checks.expect("everything http: tools lists web__echo",
                       listing.returncode == 0 and "web__echo" in listing.stdout,
@@ -248,11 +251,9 @@ def test_time(checks, binary, venv):
     for era, version, spec in (("modern", "2026-07-28", {"command": time_server}),
                                ("legacy", "2025-11-25", {"command": legacy[0], "args": legacy[1:]})):
         home = Home(binary, model.url, {"time": spec})
-        doctor = home.run("doctor")
-        checks.expect("mcp-server-time %s: doctor names the era" % era,
-                      re.search(r"MCP server `time` started \(%s %s\); tools: .*get_current_time"
-                                % (era, version), doctor.stdout + doctor.stderr),
-                      doctor.stdout + doctor.stderr)
+        expect_doctor(checks, "mcp-server-time %s: doctor names the era" % era, home,
+                      r"MCP server `time` started \(%s %s\); tools: .*get_current_time"
+                      % (era, version))
         now = home.run("agent", "tool:time__get_current_time {\"timezone\": \"Europe/Berlin\"}")
         checks.expect("mcp-server-time %s: get_current_time" % era, now.returncode == 0
                       and "Europe/Berlin" in now.stdout and "datetime" in now.stdout,
