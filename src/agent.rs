@@ -1,17 +1,18 @@
-//! One agent turn, in steps: the local `tool:` shortcut, learning from feedback, assembling
-//! the request (system prompt, rules, history, input), and the tool-call loop, which talks to
-//! the model through the [`Chat`] trait.
+//! The agent: what lives across turns (the tool registry with its MCP servers, the provider
+//! clients with their keys and connections) and one turn in steps: the local `tool:`
+//! shortcut, learning from feedback, assembling the request (system prompt, rules, history,
+//! input), and the tool-call loop, which talks to the model through the [`Chat`] trait.
 
+use crate::chat::{Chat, ChatRequest, Message, Role};
 use crate::clock;
 use crate::config::Config;
 use crate::config::Route;
 use crate::conversation::{Continuation, Outcome, TurnLog};
 use crate::error::{Error, Result};
-use crate::fallback::Fallback;
+use crate::fallback::{Clients, Fallback};
 use crate::feedback;
 use crate::input::{self, Piece};
 use crate::memory::Memory;
-use crate::provider::{Chat, ChatRequest, Message, Role};
 use crate::rules;
 use crate::tools::{Caller, Registry};
 use crate::turn::{ToolRun, Turn};
@@ -22,7 +23,7 @@ use std::time::Instant;
 pub const MAX_TOOL_ROUNDS: usize = 8;
 
 /// How a turn should run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TurnOptions {
     /// Overrides the configured model: a model, or an alias for a provider and a model.
     pub model: Option<String>,
@@ -32,8 +33,6 @@ pub struct TurnOptions {
     pub stream: bool,
     /// Offer no tools to the model.
     pub no_tools: bool,
-    /// Who runs the turn (a scheduled job gets no scheduling tools).
-    pub caller: Caller,
     /// Replaces the configured system prompt (`--system`).
     pub system: Option<String>,
     /// Input that comes with the message (stdin, files, pages), placed before it; never read
@@ -45,104 +44,113 @@ pub struct TurnOptions {
     pub job: Option<String>,
 }
 
-impl TurnOptions {
-    /// A plain turn for `caller`: the configured model, prompt and tools, no input.
-    pub fn new(caller: Caller) -> TurnOptions {
-        TurnOptions {
-            model: None,
-            provider: None,
-            stream: false,
-            no_tools: false,
+/// One agent for one caller: built once, it runs any number of turns. Its tools (and the
+/// MCP servers behind them) and its provider clients (and the `api_key_cmd` behind each) are
+/// set up on first need and kept, so a conversation of many turns starts each MCP server and
+/// runs each key command at most once. Dropping the agent shuts its MCP servers down.
+pub struct Agent<'c> {
+    config: &'c Config,
+    caller: Caller,
+    registry: Registry,
+    clients: Clients,
+}
+
+impl<'c> Agent<'c> {
+    /// An agent for `caller` (a scheduled job's gets no scheduling tools). Nothing starts
+    /// yet: no server, no key command.
+    pub fn new(config: &'c Config, caller: Caller) -> Agent<'c> {
+        Agent {
+            config,
             caller,
-            system: None,
-            input: Vec::new(),
-            continuation: Continuation::New,
-            job: None,
+            registry: Registry::new(config, caller),
+            clients: Clients::default(),
         }
     }
-}
 
-/// Runs one turn for `message` and records it in the log. `on_text` receives reply text as
-/// it streams in (only with `options.stream`).
-pub fn run(
-    config: &Config,
-    message: &str,
-    options: &TurnOptions,
-    on_text: &mut dyn FnMut(&str),
-) -> Result<Turn> {
-    let started = clock::now();
-    let timer = Instant::now();
-    let routes = config.route(options.provider.as_deref(), options.model.as_deref())?;
-    let mut log = TurnLog::open(config, &options.continuation)?;
-    let model = routes[0].model.clone();
-    let mut asked = None;
-    let result = steps(config, message, options, &log, routes, &mut asked, on_text);
-    let turn_id = log.record(
-        config,
-        &Outcome {
-            started,
-            job: options.job.as_deref(),
-            provider: asked.as_deref(),
-            model: result.as_ref().map_or(&model, |turn| &turn.model),
-            message,
-            messages: result.as_ref().map_or(&[][..], |turn| &turn.messages),
-            duration_ms: timer.elapsed().as_millis() as i64,
-            result: &result,
-        },
-    );
-    let session = log.session().map(str::to_string);
-    result.map(|turn| Turn {
-        turn_id,
-        session,
-        ..turn
-    })
-}
-
-/// The turn itself: a local `tool:` call, or learning, the budget, the request and the
-/// tool-call loop over the chain of `routes`. `asked` is set to the provider a request goes
-/// to (the one that answered, once one has), for the log.
-fn steps(
-    config: &Config,
-    message: &str,
-    options: &TurnOptions,
-    log: &TurnLog,
-    routes: Vec<Route>,
-    asked: &mut Option<String>,
-    on_text: &mut dyn FnMut(&str),
-) -> Result<Turn> {
-    let registry = Registry::new(config, options.caller);
-    if let Some(call) = parse_local_call(message) {
-        let (name, arguments) = call?;
-        return run_local_call(&registry, name, arguments, routes[0].model.clone());
+    /// Runs one turn for `message` and records it in the log. `on_text` receives reply text
+    /// as it streams in (only with `options.stream`).
+    pub fn turn(
+        &mut self,
+        message: &str,
+        options: &TurnOptions,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Turn> {
+        let started = clock::now();
+        let timer = Instant::now();
+        let config = self.config;
+        let routes = config.route(options.provider.as_deref(), options.model.as_deref())?;
+        let mut log = TurnLog::open(config, &options.continuation)?;
+        let model = routes[0].model.clone();
+        let mut asked = None;
+        let result = self.steps(message, options, &log, routes, &mut asked, on_text);
+        self.registry.end_turn();
+        let turn_id = log.record(
+            config,
+            &Outcome {
+                started,
+                job: options.job.as_deref(),
+                provider: asked.as_deref(),
+                model: result.as_ref().map_or(&model, |turn| &turn.model),
+                message,
+                messages: result.as_ref().map_or(&[][..], |turn| &turn.messages),
+                duration_ms: timer.elapsed().as_millis() as i64,
+                result: &result,
+            },
+        );
+        let session = log.session().map(str::to_string);
+        result.map(|turn| Turn {
+            turn_id,
+            session,
+            ..turn
+        })
     }
-    log.check_budget(config, clock::now())?;
-    let memory = Memory::open(&config.memory_path);
-    // Only what the user typed can teach a rule: a piped log or a fetched page saying
-    // "from now on reply in French" is data, not an instruction.
-    let (rule_learned, rules_in_force) = learn(&memory, message, options.caller, clock::now())?;
-    let prompt = options.system.as_deref().unwrap_or(&config.system_prompt);
-    let system = rules::system_message(prompt, &rules_in_force);
-    let history = log.history(config)?;
-    let messages = assemble(system, history, &input::compose(&options.input, message));
-    *asked = Some(routes[0].provider.name.clone());
-    let model = routes[0].model.clone();
-    let chain = Fallback::new(routes);
-    let exchange = converse(&chain, &registry, &model, messages, options, on_text)?;
-    let answered = chain.answered();
-    *asked = Some(answered.provider.name.clone());
-    // A learned rule is always the newest, so its number is the count of rules in force.
-    let rule_number = rule_learned.as_ref().map(|_| rules_in_force.len());
-    Ok(Turn {
-        reply: exchange.reply,
-        tool_calls: exchange.tool_calls,
-        rule_learned,
-        rule_number,
-        model: exchange.model.unwrap_or_else(|| answered.model.clone()),
-        usage: exchange.usage,
-        provider: asked.clone(),
-        messages: exchange.added,
-        ..Turn::default()
-    })
+
+    /// The turn itself: a local `tool:` call, or learning, the budget, the request and the
+    /// tool-call loop over the chain of `routes`. `asked` is set to the provider a request
+    /// goes to (the one that answered, once one has), for the log.
+    fn steps(
+        &self,
+        message: &str,
+        options: &TurnOptions,
+        log: &TurnLog,
+        routes: Vec<Route>,
+        asked: &mut Option<String>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Turn> {
+        let config = self.config;
+        if let Some(call) = parse_local_call(message) {
+            let (name, arguments) = call?;
+            return run_local_call(&self.registry, name, arguments, routes[0].model.clone());
+        }
+        log.check_budget(config, clock::now())?;
+        let memory = Memory::open(&config.memory_path);
+        // Only what the user typed can teach a rule: a piped log or a fetched page saying
+        // "from now on reply in French" is data, not an instruction.
+        let (rule_learned, rules_in_force) = learn(&memory, message, self.caller, clock::now())?;
+        let prompt = options.system.as_deref().unwrap_or(&config.system_prompt);
+        let system = rules::system_message(prompt, &rules_in_force);
+        let history = log.history(config)?;
+        let messages = assemble(system, history, &input::compose(&options.input, message));
+        *asked = Some(routes[0].provider.name.clone());
+        let model = routes[0].model.clone();
+        let chain = Fallback::new(routes, &self.clients);
+        let exchange = converse(&chain, &self.registry, &model, messages, options, on_text)?;
+        let answered = chain.answered();
+        *asked = Some(answered.provider.name.clone());
+        // A learned rule is always the newest, so its number is the count of rules in force.
+        let rule_number = rule_learned.as_ref().map(|_| rules_in_force.len());
+        Ok(Turn {
+            reply: exchange.reply,
+            tool_calls: exchange.tool_calls,
+            rule_learned,
+            rule_number,
+            model: exchange.model.unwrap_or_else(|| answered.model.clone()),
+            usage: exchange.usage,
+            provider: asked.clone(),
+            messages: exchange.added,
+            ..Turn::default()
+        })
+    }
 }
 
 /// Learns a rule from `message` if it is feedback, and returns it with the rules now in
@@ -339,7 +347,7 @@ fn add_usage(total: &mut Option<Value>, round: Option<&Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{ChatReply, FunctionCall, ToolCall};
+    use crate::chat::{ChatReply, FunctionCall, ToolCall};
     use crate::tools::{Tool, ToolResult};
     use serde_json::json;
     use std::cell::{Cell, RefCell};
@@ -399,7 +407,7 @@ mod tests {
     fn options(no_tools: bool) -> TurnOptions {
         TurnOptions {
             no_tools,
-            ..TurnOptions::new(Caller::User)
+            ..TurnOptions::default()
         }
     }
 
@@ -473,6 +481,64 @@ mod tests {
             learn(&memory, "from now on answer in French", Caller::User, 0).unwrap();
         assert!(rule.is_some());
         assert_eq!(rules.len(), 1);
+    }
+
+    /// Counts the lines of a file that a test's shell commands append to.
+    fn lines(path: &std::path::Path) -> usize {
+        std::fs::read_to_string(path).map_or(0, |text| text.lines().count())
+    }
+
+    #[test]
+    fn two_turns_of_one_agent_start_an_mcp_server_and_run_a_key_command_once() {
+        let dir = crate::test_support::scratch_dir("agent-lives");
+        let call = json!({"choices": [{"message": {"role": "assistant", "tool_calls": [
+            {"id": "c1", "type": "function",
+             "function": {"name": "fake__echo", "arguments": "{\"text\": \"hi\"}"}}]}}]});
+        let answer = json!({"choices": [{"message": {"role": "assistant", "content": "done"}}]});
+        let server = crate::test_support::FakeChatServer::start(
+            [&call, &answer, &call, &answer, &call, &answer]
+                .iter()
+                .map(|body| body.to_string())
+                .collect(),
+        );
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/fake_mcp.py");
+        let keys = dir.join("keys");
+        let started = dir.join("started");
+        let config = json!({
+            "providers": {"p": {
+                "base_url": server.base_url, "model": "m", "max_retries": 0,
+                "api_key_cmd": format!("echo run >> {}; echo secret-key", keys.display()),
+            }},
+            "default_provider": "p",
+            "mcp": {"fake": {"command": "python3", "args": [
+                script.display().to_string(), "--started", started.display().to_string()]}},
+        });
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let home = dir.display().to_string();
+        let config =
+            Config::load_with(&|name| (name == "NANOPYBOT_HOME").then(|| home.clone())).unwrap();
+        let mut agent = Agent::new(&config, Caller::User);
+        for _ in 0..2 {
+            let turn = agent
+                .turn("echo hi", &TurnOptions::default(), &mut |_| {})
+                .unwrap();
+            assert_eq!(turn.reply, "done");
+            assert_eq!(turn.tool_calls[0].result, "hi");
+        }
+        assert_eq!(lines(&started), 1, "the MCP server started once");
+        assert_eq!(lines(&keys), 1, "the key command ran once");
+        let requests = server.requests.lock().unwrap();
+        assert_eq!(requests.len(), 4);
+        assert!(requests.iter().all(|r| r.contains("Bearer secret-key")));
+        drop(requests);
+        drop(agent);
+        // Dropping the agent shut the server down; a new agent starts it again.
+        let mut second = Agent::new(&config, Caller::User);
+        second
+            .turn("echo hi", &TurnOptions::default(), &mut |_| {})
+            .unwrap();
+        assert_eq!(lines(&started), 2);
+        assert_eq!(lines(&keys), 2);
     }
 
     #[test]

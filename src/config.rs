@@ -862,12 +862,12 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig> {
     let value: Value = serde_json::from_str(text).map_err(syntax_error)?;
     let unknown = unknown_keys(&value);
     if !unknown.is_empty() {
-        eprintln!(
-            "warning: unknown key{} in `{}`: {} (ignored)",
+        crate::notice::warning(&format!(
+            "unknown key{} in `{}`: {} (ignored)",
             if unknown.len() == 1 { "" } else { "s" },
             path.display(),
             unknown.join(", ")
-        );
+        ));
     }
     Ok(file)
 }

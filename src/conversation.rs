@@ -1,10 +1,10 @@
 //! A turn's place in the log: opening it as far as the turn needs it, the daily token budget,
 //! which conversation a turn continues, and recording what the turn did.
 
+use crate::chat::Message;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::{Conversation, Log, Record};
-use crate::provider::Message;
 use crate::turn::Turn;
 use jiff::Timestamp;
 
@@ -47,7 +47,7 @@ impl TurnLog {
         let log = match Log::open(&config.log.path) {
             Ok(log) => log,
             Err(error) if !needs_history && config.daily_tokens.is_none() => {
-                eprintln!("warning: this turn is not logged: {error}");
+                crate::notice::warning(&format!("this turn is not logged: {error}"));
                 return Ok(TurnLog::without_log());
             }
             Err(error) => return Err(error),
@@ -140,7 +140,7 @@ impl TurnLog {
         match log.record(&record, config.log.keep_days) {
             Ok(id) => Some(id),
             Err(error) => {
-                eprintln!("warning: this turn is not logged: {error}");
+                crate::notice::warning(&format!("this turn is not logged: {error}"));
                 None
             }
         }

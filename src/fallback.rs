@@ -1,23 +1,55 @@
 //! A chain of providers that answers as one [`Chat`]: the chosen provider first, then each
 //! fallback with its own model and key, passing over a provider only when another could fix
-//! its failure (SPEC §9). Each provider is built (its `api_key_cmd` run) only when reached.
+//! its failure (SPEC §9). Each provider is built (its `api_key_cmd` run) only when reached,
+//! and then kept in the agent's [`Clients`] for every later turn.
 //!
 //! Retries and fallback combine like this: a provider keeps its own retries for a busy server
 //! (429, 5xx, timeouts, with backoff), then the next provider is asked; a server that is not
 //! there at all (connection refused, unknown host) is passed over at once when another
 //! provider follows, since waiting for it only delays the one that can answer.
 
+use crate::chat::{Chat, ChatReply, ChatRequest};
 use crate::config::Route;
 use crate::error::{Error, Result};
-use crate::provider::{Chat, ChatReply, ChatRequest, Provider};
+use crate::provider::Provider;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Builds the client of one route; `true` when it is the chain's last.
-type MakeClient = Box<dyn Fn(&Route, bool) -> Result<Rc<dyn Chat>>>;
+type MakeClient<'a> = Box<dyn Fn(&Route, bool) -> Result<Rc<dyn Chat>> + 'a>;
+
+/// The provider clients of one agent, by provider name: each is built (its `api_key_cmd`
+/// run, its connection pool made) the first time a turn reaches it, then kept, so a
+/// long-lived agent runs a key command at most once and reuses its kept-alive connections.
+#[derive(Default)]
+pub struct Clients {
+    built: RefCell<HashMap<String, Provider>>,
+}
+
+impl Clients {
+    /// The client for `route`; `last` when no provider follows it in the chain.
+    fn client(&self, route: &Route, last: bool) -> Result<Rc<dyn Chat>> {
+        let name = &route.provider.name;
+        let provider = match self.built.borrow().get(name) {
+            Some(provider) => provider.clone(),
+            None => Provider::new(&route.provider)?,
+        };
+        self.built
+            .borrow_mut()
+            .entry(name.clone())
+            .or_insert_with(|| provider.clone());
+        let provider = if last {
+            provider
+        } else {
+            provider.without_unreachable_retries()
+        };
+        Ok(Rc::new(provider))
+    }
+}
 
 /// The providers of one turn, in order.
-pub struct Fallback {
+pub struct Fallback<'a> {
     routes: Vec<Route>,
     /// Built as they are reached.
     built: RefCell<Vec<Option<Rc<dyn Chat>>>>,
@@ -25,27 +57,19 @@ pub struct Fallback {
     /// rounds do not knock on a dead server again.
     start: Cell<usize>,
     /// Makes a provider's client; tests hand in fakes.
-    make: MakeClient,
+    make: MakeClient<'a>,
 }
 
-impl Fallback {
-    /// The chain over real providers.
-    pub fn new(routes: Vec<Route>) -> Fallback {
+impl<'a> Fallback<'a> {
+    /// The chain over real providers, built from (and kept in) `clients`.
+    pub fn new(routes: Vec<Route>, clients: &'a Clients) -> Fallback<'a> {
         Fallback::with_maker(
             routes,
-            Box::new(|route, last| {
-                let provider = Provider::new(&route.provider)?;
-                let provider = if last {
-                    provider
-                } else {
-                    provider.without_unreachable_retries()
-                };
-                Ok(Rc::new(provider) as Rc<dyn Chat>)
-            }),
+            Box::new(move |route, last| clients.client(route, last)),
         )
     }
 
-    fn with_maker(routes: Vec<Route>, make: MakeClient) -> Fallback {
+    fn with_maker(routes: Vec<Route>, make: MakeClient<'a>) -> Fallback<'a> {
         let built = RefCell::new(vec![None; routes.len()]);
         Fallback {
             routes,
@@ -71,7 +95,7 @@ impl Fallback {
     }
 }
 
-impl Chat for Fallback {
+impl Chat for Fallback<'_> {
     fn send(&self, request: &ChatRequest, on_text: &mut dyn FnMut(&str)) -> Result<ChatReply> {
         let mut failures = Vec::new();
         for index in self.start.get()..self.routes.len() {
@@ -100,10 +124,10 @@ impl Chat for Fallback {
             // Text already printed cannot be taken back: a second answer would follow it.
             match next {
                 Some(next) if !printed && error.falls_over() => {
-                    eprintln!(
-                        "warning: provider `{}` failed ({error}); trying `{}`",
+                    crate::notice::warning(&format!(
+                        "provider `{}` failed ({error}); trying `{}`",
                         route.provider.name, next.provider.name
-                    );
+                    ));
                     failures.push(format!("`{}`: {error}", route.provider.name));
                 }
                 _ if failures.is_empty() => return Err(error),
@@ -120,8 +144,8 @@ impl Chat for Fallback {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::{Message, Role};
     use crate::config::ProviderConfig;
-    use crate::provider::{Message, Role};
 
     /// A provider that fails with `status` (`Some(0)`: unreachable) or answers with its name.
     struct Scripted {
@@ -149,7 +173,7 @@ mod tests {
         }
     }
 
-    fn chain(script: &[(&str, Option<u16>)]) -> (Fallback, Rc<RefCell<Vec<String>>>) {
+    fn chain(script: &[(&str, Option<u16>)]) -> (Fallback<'static>, Rc<RefCell<Vec<String>>>) {
         let asked = Rc::new(RefCell::new(Vec::new()));
         let routes = script
             .iter()

@@ -3,7 +3,7 @@
 //! their results (servers reject a tool result without its call, and a call without results).
 //! Pure: the log hands in the turns, newest first.
 
-use crate::provider::{Message, Role};
+use crate::chat::{Message, Role};
 
 /// The messages to send before the new one, oldest first. `turns_newest_first` yields each
 /// past turn's messages in their own order; it is read only as far as the budget reaches, so
@@ -77,7 +77,7 @@ fn chars_of(message: &Message) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{FunctionCall, ToolCall};
+    use crate::chat::{FunctionCall, ToolCall};
 
     fn text(role: Role, content: &str) -> Message {
         Message::new(role, content)

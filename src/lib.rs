@@ -7,6 +7,7 @@
 
 mod agent;
 mod atomic_file;
+mod chat;
 mod child;
 mod cli;
 mod clock;
@@ -19,11 +20,13 @@ mod error;
 mod fallback;
 mod feedback;
 mod history;
+mod http;
 mod input;
 mod json_shape;
 mod log;
 mod mcp;
 mod memory;
+mod notice;
 mod output;
 mod process_group;
 mod provider;

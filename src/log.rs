@@ -2,8 +2,8 @@
 //! added, so that sessions can continue, `log` can show the past and `usage` can sum tokens.
 //! SQLite, like the job store, with its own file and schema version.
 
+use crate::chat::{FunctionCall, Message, Role, ToolCall};
 use crate::error::{Error, Result};
-use crate::provider::{FunctionCall, Message, Role, ToolCall};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;

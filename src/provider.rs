@@ -1,9 +1,11 @@
-//! The only module that speaks HTTP: one blocking chat-completions client with a retry layer,
-//! lenient response parsing and server-sent-event streaming.
+//! The OpenAI-compatible chat-completions client: one blocking client per provider, with a
+//! retry layer, lenient response parsing and server-sent-event streaming. The wire types it
+//! sends and returns are in [`crate::chat`]; the HTTP client settings in [`crate::http`].
 
+use crate::chat::{Chat, ChatReply, ChatRequest, FunctionCall, ToolCall};
 use crate::config::ProviderConfig;
 use crate::error::{Error, Result};
-use serde::Serialize;
+use crate::http::{no_redirect_agent, redact_userinfo};
 use serde_json::Value;
 use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, Read};
@@ -19,129 +21,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 /// Statuses worth another try: the server is busy, restarting or rate limiting.
 const RETRYABLE_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
-/// Who a message is from, as the API names it.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The configured prompt and the learned rules.
-    System,
-    /// What the user (or a job) asks.
-    User,
-    /// The model's answers and tool calls.
-    Assistant,
-    /// The result of a tool call.
-    Tool,
-}
-
-/// One message of the conversation, as the API takes it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Message {
-    pub role: Role,
-    /// Always a string, never null: several self-hosted servers reject a null content even on
-    /// an assistant message that carries tool calls, and OpenAI accepts an empty string.
-    pub content: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tool_calls: Vec<ToolCall>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_call_id: Option<String>,
-}
-
-impl Message {
-    /// A message with a role and text.
-    pub fn new(role: Role, content: impl Into<String>) -> Message {
-        Message {
-            role,
-            content: content.into(),
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-        }
-    }
-
-    /// The result of a tool call, answering the call with `id`.
-    pub fn tool_result(id: &str, content: impl Into<String>) -> Message {
-        Message {
-            tool_call_id: Some(id.to_string()),
-            ..Message::new(Role::Tool, content)
-        }
-    }
-}
-
-/// A function call the model asked for.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ToolCall {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub function: FunctionCall,
-}
-
-/// The function part of a tool call; `arguments` is a JSON text, as the API sends it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FunctionCall {
-    pub name: String,
-    pub arguments: String,
-}
-
-/// One request: the model, the messages, and the tools on offer.
-#[derive(Debug, Serialize)]
-pub struct ChatRequest<'a> {
-    pub model: &'a str,
-    pub messages: &'a [Message],
-    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
-    pub tools: &'a [Value],
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub stream: bool,
-    /// With a stream, asks for the usage chunk before `[DONE]`, so streamed turns count
-    /// towards `usage` and the daily budget too.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<StreamOptions>,
-}
-
-/// `stream_options` of a streamed request.
-#[derive(Debug, Serialize)]
-pub struct StreamOptions {
-    pub include_usage: bool,
-}
-
-impl<'a> ChatRequest<'a> {
-    /// A request; a streamed one asks for usage.
-    pub fn new(
-        model: &'a str,
-        messages: &'a [Message],
-        tools: &'a [Value],
-        stream: bool,
-    ) -> ChatRequest<'a> {
-        ChatRequest {
-            model,
-            messages,
-            tools,
-            stream,
-            stream_options: stream.then_some(StreamOptions {
-                include_usage: true,
-            }),
-        }
-    }
-}
-
-/// What came back: text, tool calls or both, plus what the server says about itself.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ChatReply {
-    pub content: Option<String>,
-    pub tool_calls: Vec<ToolCall>,
-    pub model: Option<String>,
-    pub usage: Option<Value>,
-}
-
-/// A model that answers chat requests: what the turn's tool-call loop talks to. The
-/// OpenAI-compatible [`Provider`] is one; a fallback chain of providers, or a scripted fake in
-/// tests, is another.
-pub trait Chat {
-    /// One answer to `request`. With `request.stream`, `on_text` gets each piece of text as
-    /// it arrives; otherwise it is not called.
-    fn send(&self, request: &ChatRequest, on_text: &mut dyn FnMut(&str)) -> Result<ChatReply>;
-}
-
-/// A client for one endpoint.
+/// A client for one endpoint. A clone shares the connection pool and the key.
+#[derive(Clone)]
 pub struct Provider {
     agent: ureq::Agent,
     endpoint: String,
@@ -161,108 +42,6 @@ impl Chat for Provider {
         } else {
             self.complete(request)
         }
-    }
-}
-
-/// The one way we build an HTTP client: our user agent, proxies from the environment
-/// (`HTTPS_PROXY`, `NO_PROXY`), rustls with bundled roots, and error statuses returned as
-/// answers, because the server's own message is what the user needs.
-fn http_agent() -> ureq::Agent {
-    agent_config().build().new_agent()
-}
-
-fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .user_agent(concat!("nanopy/", env!("CARGO_PKG_VERSION")))
-}
-
-/// The provider's client follows no redirect: a POST with the key must not wander off, and
-/// the answer says where it pointed, so the user can fix `base_url` (SPEC §6).
-pub fn provider_agent() -> ureq::Agent {
-    agent_config().max_redirects(0).build().new_agent()
-}
-
-/// A page fetched for `-f URL`: its media type and its text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page {
-    pub media_type: String,
-    pub text: String,
-}
-
-/// Fetches `url` for a turn's input with the provider's HTTP client settings: the same
-/// proxies and TLS, `timeout_secs` for the whole fetch, at most `limit` bytes. It carries no
-/// API key: the key belongs to the provider, not to whatever page is named. Every failure is
-/// an input error (exit 2) naming the URL.
-pub fn fetch_page(config: &ProviderConfig, url: &str, limit: u64) -> Result<Page> {
-    let fail =
-        |why: String| Error::Input(format!("cannot fetch `{}`: {why}", redact_userinfo(url)));
-    let timeout = Duration::from_secs(config.timeout_secs.max(1));
-    let mut response = http_agent()
-        .get(url)
-        .config()
-        .timeout_global(Some(timeout))
-        .build()
-        .call()
-        .map_err(|error| fail(describe_transport(&error)))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(fail(
-            format!(
-                "HTTP {} {}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            )
-            .trim_end()
-            .to_string(),
-        ));
-    }
-    let media_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .map(|value| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    let texty = media_type.is_empty()
-        || media_type.starts_with("text/")
-        || ["json", "xml", "javascript", "yaml", "toml"]
-            .iter()
-            .any(|kind| media_type.contains(kind));
-    if !texty {
-        return Err(fail(format!("it is `{media_type}`, not text")));
-    }
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(limit)
-        .read_to_vec()
-        .map_err(|error| match error {
-            ureq::Error::BodyExceedsLimit(_) => fail(format!(
-                "it is larger than the input limit of {limit} bytes (limits.input_bytes)"
-            )),
-            other => fail(describe_transport(&other)),
-        })?;
-    let text = String::from_utf8(body).map_err(|_| fail("it is not UTF-8 text".into()))?;
-    Ok(Page { media_type, text })
-}
-
-/// A transport failure in a few words.
-pub fn describe_transport(error: &ureq::Error) -> String {
-    match error {
-        ureq::Error::Timeout(_) => "timed out (provider.timeout_secs)".into(),
-        ureq::Error::HostNotFound => "host not found (DNS lookup failed)".into(),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            "connection refused".into()
-        }
-        other => other.to_string(),
     }
 }
 
@@ -296,7 +75,7 @@ impl Provider {
             None => config.api_key.clone(),
         };
         Ok(Provider {
-            agent: provider_agent(),
+            agent: no_redirect_agent(),
             endpoint: format!("{base_url}/chat/completions"),
             api_key,
             timeout: Duration::from_secs(config.timeout_secs),
@@ -903,18 +682,6 @@ fn snippet(text: &str) -> String {
     cut
 }
 
-/// `http://user:secret@host/v1` → `http://***@host/v1`: endpoints are shown, credentials not.
-pub fn redact_userinfo(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            return format!("{}***{}", &url[..scheme_end + 3], &rest[at..]);
-        }
-    }
-    url.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -963,15 +730,6 @@ mod tests {
             status_message(400, "Bad Request", r#"{"detail":"model not found"}"#),
             "HTTP 400 Bad Request: model not found"
         );
-    }
-
-    #[test]
-    fn credentials_in_urls_are_redacted() {
-        assert_eq!(
-            redact_userinfo("https://u:p@host:1/v1/chat"),
-            "https://***@host:1/v1/chat"
-        );
-        assert_eq!(redact_userinfo("http://host/v1"), "http://host/v1");
     }
 
     #[test]

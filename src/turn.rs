@@ -1,6 +1,6 @@
 //! What one agent turn produced, for printing, `--json`, the job history and the log.
 
-use crate::provider::Message;
+use crate::chat::Message;
 use serde_json::Value;
 
 /// One tool call made during the turn.

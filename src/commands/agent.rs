@@ -1,15 +1,15 @@
 //! `agent`: one turn from the command line: the message and what comes with it (stdin,
 //! files, pages), printed as text, as a stream, or as JSON.
 
-use crate::agent::{self, TurnOptions};
+use crate::agent::{Agent, TurnOptions};
 use crate::cli::AgentArgs;
 use crate::config::Config;
 use crate::conversation::Continuation;
 use crate::error::{Error, Result};
+use crate::http;
 use crate::input::{self, Piece};
 use crate::json_shape;
 use crate::output;
-use crate::provider;
 use crate::tools::Caller;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -52,7 +52,7 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         no_tools: args.no_tools,
         system: args.system,
         input,
-        ..TurnOptions::new(Caller::User)
+        ..TurnOptions::default()
     };
     let json = args.json;
     // Streamed text goes out as it arrives, except under --json, which prints one document.
@@ -64,7 +64,7 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
             print_error = output::write(text).err();
         }
     };
-    let turn = agent::run(config, &message, &options, &mut on_text)?;
+    let turn = Agent::new(config, Caller::User).turn(&message, &options, &mut on_text)?;
     if let Some(error) = print_error {
         return Err(error);
     }
@@ -117,7 +117,7 @@ fn gather(
                 text: read_stdin(config.input_bytes)?,
             }
         } else if file.starts_with("http://") || file.starts_with("https://") {
-            let page = provider::fetch_page(&config.provider, file, config.input_bytes + 1)?;
+            let page = http::fetch_page(&config.provider, file, config.input_bytes + 1)?;
             let text = if page.media_type.contains("html") {
                 input::html_to_text(&page.text)
             } else {

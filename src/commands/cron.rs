@@ -3,7 +3,7 @@
 //! is handed its work: an agent turn for the job's message.
 
 use super::table;
-use crate::agent::{self, TurnOptions};
+use crate::agent::{Agent, TurnOptions};
 use crate::cli::JobOptions;
 use crate::config::Config;
 use crate::conversation::Continuation;
@@ -35,9 +35,10 @@ fn job_work(config: &Config) -> Arc<dyn Work> {
                 None => Continuation::New,
             },
             job: Some(job.def.name.clone()),
-            ..TurnOptions::new(Caller::Job)
+            ..TurnOptions::default()
         };
-        agent::run(&config, &job.def.message, &options, &mut |_| {})
+        Agent::new(&config, Caller::Job)
+            .turn(&job.def.message, &options, &mut |_| {})
             .map(|turn| Output {
                 text: turn.reply,
                 provider: turn.provider,

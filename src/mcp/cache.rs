@@ -101,10 +101,10 @@ impl Cache {
         let root = json!({"version": FORMAT_VERSION, "servers": self.entries});
         // Best effort: a cache that cannot be written costs the next turn a server start.
         if let Err(error) = crate::atomic_file::replace(&self.path, root.to_string().as_bytes()) {
-            eprintln!(
-                "warning: cannot write the MCP tool cache `{}`: {error}",
+            crate::notice::warning(&format!(
+                "cannot write the MCP tool cache `{}`: {error}",
                 self.path.display()
-            );
+            ));
         }
     }
 }

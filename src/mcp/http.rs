@@ -53,7 +53,7 @@ impl HttpServer {
             name: name.to_string(),
             url: url.to_string(),
             headers: headers.clone(),
-            agent: crate::provider::provider_agent(),
+            agent: crate::http::no_redirect_agent(),
             era: None,
             session: None,
             next_id: 1,
@@ -121,7 +121,7 @@ impl HttpServer {
             .build()
             .send(body.to_string().as_bytes())
             .map_err(|error| {
-                let url = crate::provider::redact_userinfo(&self.url);
+                let url = crate::http::redact_userinfo(&self.url);
                 exchange_fault(error, &format!("cannot reach `{url}`"))
             })
     }
@@ -377,10 +377,10 @@ impl Transport for HttpServer {
                     self.param_headers.insert(tool.name.clone(), headers);
                     accepted.push(tool);
                 }
-                Err(why) => eprintln!(
-                    "warning: MCP server `{}`: tool `{}` is left out: {why}",
+                Err(why) => crate::notice::warning(&format!(
+                    "MCP server `{}`: tool `{}` is left out: {why}",
                     self.name, tool.name
-                ),
+                )),
             }
         }
         accepted
@@ -412,7 +412,7 @@ fn exchange_fault(error: ureq::Error, context: &str) -> Fault {
         ureq::Error::Timeout(_) => Fault::Timeout,
         other => Fault::Broken(format!(
             "{context}: {}",
-            crate::provider::describe_transport(&other)
+            crate::http::describe_transport(&other)
         )),
     }
 }

@@ -16,7 +16,7 @@ use cache::{Cache, Entry};
 use client::{Call, Client};
 use protocol::ServerTool;
 use serde_json::Value;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use transport::{Fault, Transport};
@@ -45,7 +45,9 @@ pub struct Servers {
     cache: RefCell<Cache>,
     slots: RefCell<BTreeMap<String, Slot>>,
     /// The turn's clock reading, for the cache's age.
-    now: i64,
+    now: Cell<i64>,
+    /// A list was fetched or dropped after the tools were offered: offer them anew.
+    relist: Cell<bool>,
 }
 
 impl Servers {
@@ -64,7 +66,8 @@ impl Servers {
             servers,
             cache: RefCell::new(Cache::load(&config.data_dir.join("mcp-tools.json"))),
             slots: RefCell::new(BTreeMap::new()),
-            now: crate::clock::now(),
+            now: Cell::new(crate::clock::now()),
+            relist: Cell::new(false),
         })
     }
 
@@ -79,7 +82,7 @@ impl Servers {
             } else {
                 self.cache
                     .borrow()
-                    .fresh(&server.name, &server.fingerprint, self.now)
+                    .fresh(&server.name, &server.fingerprint, self.now.get())
             };
             let tools = match cached {
                 Some(entry) => entry.tools,
@@ -155,6 +158,7 @@ impl Servers {
         // (the server does not know the tool, or its arguments, as we listed them), so the
         // next turn offers what it really has.
         let listed = (changed || stale).then(|| self.fetch_list(config));
+        self.relist.set(self.relist.get() || listed.is_some());
         if changed && matches!(listed, Some(Err(_))) {
             // Only when that fails is the old list dropped, for the next turn to fetch.
             self.cache.borrow_mut().store(&config.name, None);
@@ -177,6 +181,17 @@ impl Servers {
         }
     }
 
+    /// Readies the servers for their agent's next turn: the cache's clock moves on, and a
+    /// server that failed this turn is tried again next time. Running servers stay up. Says
+    /// whether the tools should be offered anew (a list changed, or a server was down).
+    pub fn end_turn(&self) -> bool {
+        self.now.set(crate::clock::now());
+        let mut slots = self.slots.borrow_mut();
+        let before = slots.len();
+        slots.retain(|_, slot| matches!(slot, Slot::Up(_)));
+        self.relist.take() || slots.len() != before
+    }
+
     /// Lists `server`'s tools from the server itself and caches them.
     fn fetch_list(&self, server: &McpServer) -> Result<Vec<ServerTool>, Fault> {
         let timeout = Duration::from_secs(server.startup_timeout_secs);
@@ -187,7 +202,7 @@ impl Servers {
         let (tools, era) = listed?;
         let entry = Entry {
             fingerprint: server.fingerprint.clone(),
-            fetched_at: self.now,
+            fetched_at: self.now.get(),
             era: era.to_string(),
             tools: tools.clone(),
         };
@@ -254,10 +269,10 @@ fn allowed(server: &McpServer, tool: &str) -> bool {
 }
 
 fn warn(server: &McpServer, why: &str) {
-    eprintln!(
-        "warning: MCP server `{}`: {why}; its tools are not available in this turn",
+    crate::notice::warning(&format!(
+        "MCP server `{}`: {why}; its tools are not available in this turn",
         server.name
-    );
+    ));
 }
 
 /// Starts (stdio) or reaches (HTTP) a server and settles its era.

@@ -161,6 +161,17 @@ impl Registry {
         })
     }
 
+    /// Readies the registry for its agent's next turn: MCP servers that failed are tried
+    /// again, and when a server's tool list changed (or one was left out) the MCP tools are
+    /// listed anew on next use. Running servers stay up.
+    pub fn end_turn(&mut self) {
+        if let Some(servers) = &self.mcp
+            && servers.end_turn()
+        {
+            self.mcp_tools.take();
+        }
+    }
+
     /// The names, comma separated, for error messages.
     pub fn names(&self) -> String {
         self.iter().map(Tool::name).collect::<Vec<_>>().join(", ")
