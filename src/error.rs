@@ -1,5 +1,6 @@
 //! The one error type of the program, and the exit code each kind of error maps to.
 
+use crate::database::Kind;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -36,22 +37,19 @@ pub enum Error {
     MemoryCorrupt { path: PathBuf, detail: String },
     /// Another process held a lock for longer than we are willing to wait. Exit 3.
     Locked { path: PathBuf, holder: String },
-    /// The job store could not be opened, read or written. Exit 3.
-    Store {
+    /// The job store or the log could not be opened, read or written. Exit 3.
+    Database {
+        kind: Kind,
         path: PathBuf,
         source: rusqlite::Error,
     },
-    /// The job store is a file nanopy will not use (the Python tool's APScheduler store, a
-    /// newer schema, not a database); it is left as it is. Exit 3.
-    StoreRefused { path: PathBuf, reason: String },
-    /// The conversation log could not be opened, read or written. Exit 3.
-    Log {
+    /// The job store or the log is a file nanopy will not use (the Python tool's APScheduler
+    /// store, a newer schema, not a database); it is left as it is. Exit 3.
+    DatabaseRefused {
+        kind: Kind,
         path: PathBuf,
-        source: rusqlite::Error,
+        reason: String,
     },
-    /// The log is a file nanopy will not use (not a database, a newer schema); it is left
-    /// as it is. Exit 3.
-    LogRefused { path: PathBuf, reason: String },
     /// The provider could not be reached or gave an unusable answer. Exit 4.
     Provider {
         endpoint: String,
@@ -80,10 +78,8 @@ impl Error {
             | Error::File { .. }
             | Error::MemoryCorrupt { .. }
             | Error::Locked { .. }
-            | Error::Store { .. }
-            | Error::StoreRefused { .. }
-            | Error::Log { .. }
-            | Error::LogRefused { .. } => 3,
+            | Error::Database { .. }
+            | Error::DatabaseRefused { .. } => 3,
             Error::Provider { .. } | Error::ProvidersFailed(_) => 4,
         }
     }
@@ -105,10 +101,15 @@ impl Error {
         }
     }
 
+    /// An error of the job store or the log, for `map_err` on rusqlite results.
+    pub fn database(kind: Kind, path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
+        let path = path.to_path_buf();
+        move |source| Error::Database { kind, path, source }
+    }
+
     /// A job-store error, for `map_err` on rusqlite results.
     pub fn store(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
-        let path = path.to_path_buf();
-        move |source| Error::Store { path, source }
+        Error::database(Kind::JobStore, path)
     }
 
     /// Whether another provider could succeed where this failure happened (SPEC §9): the
@@ -127,8 +128,7 @@ impl Error {
 
     /// A conversation-log error, for `map_err` on rusqlite results.
     pub fn log(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
-        let path = path.to_path_buf();
-        move |source| Error::Log { path, source }
+        Error::database(Kind::Log, path)
     }
 }
 
@@ -167,14 +167,12 @@ impl fmt::Display for Error {
                 "`{}` is locked by {holder}; try again when it has finished",
                 path.display()
             ),
-            Error::Store { path, source } => {
-                write!(f, "job store `{}`: {source}", path.display())
+            Error::Database { kind, path, source } => {
+                write!(f, "{} `{}`: {source}", kind.label(), path.display())
             }
-            Error::StoreRefused { path, reason } => {
-                write!(f, "job store `{}`: {reason}", path.display())
+            Error::DatabaseRefused { kind, path, reason } => {
+                write!(f, "{} `{}`: {reason}", kind.label(), path.display())
             }
-            Error::Log { path, source } => write!(f, "log `{}`: {source}", path.display()),
-            Error::LogRefused { path, reason } => write!(f, "log `{}`: {reason}", path.display()),
             Error::Provider {
                 endpoint, message, ..
             } => write!(f, "provider `{endpoint}`: {message}"),
@@ -190,7 +188,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::File { source, .. } => Some(source),
-            Error::Store { source, .. } | Error::Log { source, .. } => Some(source),
+            Error::Database { source, .. } => Some(source),
             _ => None,
         }
     }

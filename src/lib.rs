@@ -15,6 +15,7 @@ mod commands;
 mod config;
 mod conversation;
 mod cron;
+mod database;
 mod duration;
 mod error;
 mod fallback;

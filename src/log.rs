@@ -3,11 +3,11 @@
 //! SQLite, like the job store, with its own file and schema version.
 
 use crate::chat::{FunctionCall, Message, Role, ToolCall};
+use crate::database::{Database, Kind, Schema, refuse_nothing};
 use crate::error::{Error, Result};
-use rusqlite::config::DbConfig;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The schema this build writes.
@@ -127,93 +127,35 @@ pub struct Filter {
 
 /// An open log.
 pub struct Log {
-    conn: Connection,
-    path: PathBuf,
-    /// Set once the file is recognised as ours: a refused file is never written, not even
-    /// by the WAL truncation on drop.
-    accepted: bool,
+    db: Database,
+}
+
+/// How the log is opened. NORMAL: in WAL mode a commit does not wait for the disk. A power
+/// cut may lose the last turns, but no turn waits for an fsync.
+const SCHEMA: Schema = Schema {
+    kind: Kind::Log,
+    version: SCHEMA_VERSION,
+    busy_timeout: BUSY_TIMEOUT,
+    synchronous: "NORMAL",
+    refuse: refuse_nothing,
+    migrate: migrate,
+};
+
+/// Brings a log of version `from` (0: new) up to [`SCHEMA_VERSION`].
+fn migrate(tx: &rusqlite::Transaction, from: i64) -> rusqlite::Result<()> {
+    if from < 1 {
+        tx.execute_batch(SCHEMA_V1)?;
+    }
+    Ok(())
 }
 
 impl Log {
     /// Opens (creating it, private, if absent) the log at `path`. A file that is not a
     /// database, or has a newer schema, is refused and left as it is.
     pub fn open(path: &Path) -> Result<Log> {
-        if !path.exists() {
-            crate::atomic_file::open_private(path).map_err(Error::file("create the log", path))?;
-        }
-        let conn = Connection::open(path).map_err(Error::log(path))?;
-        let mut log = Log {
-            conn,
-            path: path.to_path_buf(),
-            accepted: false,
-        };
-        log.prepare().map_err(|error| match error {
-            Error::Log { path, source }
-                if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) =>
-            {
-                Error::LogRefused {
-                    path,
-                    reason: "the file is not an SQLite database; move it away to start a new log"
-                        .into(),
-                }
-            }
-            other => other,
-        })?;
-        log.accepted = true;
-        Ok(log)
-    }
-
-    fn prepare(&mut self) -> Result<()> {
-        let sql = Error::log(&self.path);
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        // Read before any pragma that writes: a refused file stays byte for byte as it was.
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(Error::log(&self.path))?;
-        if version > SCHEMA_VERSION {
-            return Err(Error::LogRefused {
-                path: self.path.clone(),
-                reason: format!(
-                    "schema version {version} is newer than this nanopy understands \
-                     ({SCHEMA_VERSION}); upgrade nanopy"
-                ),
-            });
-        }
-        crate::wal::enable(&self.conn).map_err(Error::log(&self.path))?;
-        // NORMAL: in WAL mode a commit does not wait for the disk. A power cut may lose the
-        // last turns, but no turn waits for an fsync; and no checkpoint on close, which would
-        // cost two more. `wal::truncate_if_long` keeps the WAL short (see there).
-        self.conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(Error::log(&self.path))?;
-        self.conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(Error::log(&self.path))?;
-        if version < SCHEMA_VERSION {
-            self.create()?;
-        }
-        Ok(())
-    }
-
-    /// Creates the schema; another process may have done it meanwhile, so the version is read
-    /// again under the write lock.
-    fn create(&mut self) -> Result<()> {
-        let sql = Error::log(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(Error::log(&self.path))?;
-        if version < 1 {
-            tx.execute_batch(SCHEMA_V1)
-                .map_err(Error::log(&self.path))?;
-        }
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(Error::log(&self.path))?;
-        tx.commit().map_err(Error::log(&self.path))
+        Ok(Log {
+            db: Database::open(path, &SCHEMA)?,
+        })
     }
 
     /// Records a turn and prunes turns older than `keep_days` (0 keeps everything), in one
@@ -228,13 +170,14 @@ impl Log {
         let messages = serde_json::to_string(&messages).expect("messages always serialise");
         let tokens = |key: &str| record.usage.and_then(|usage| usage.get(key)?.as_i64());
         let tx = self
+            .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::log(&self.path))?;
+            .map_err(Error::log(&self.db.path))?;
         if keep_days > 0 {
             let cutoff = record.time - keep_days.min(1 << 20) as i64 * 86_400;
             tx.execute("DELETE FROM turns WHERE time < ?1", [cutoff])
-                .map_err(Error::log(&self.path))?;
+                .map_err(Error::log(&self.db.path))?;
         }
         tx.prepare_cached(
             "INSERT INTO turns (time, day, session, conversation, job, provider, model, message,
@@ -262,9 +205,9 @@ impl Log {
                 cap(record.outcome),
             ])
         })
-        .map_err(Error::log(&self.path))?;
+        .map_err(Error::log(&self.db.path))?;
         let id = tx.last_insert_rowid();
-        tx.commit().map_err(Error::log(&self.path))?;
+        tx.commit().map_err(Error::log(&self.db.path))?;
         Ok(id)
     }
 
@@ -272,6 +215,7 @@ impl Log {
     /// `Fresh` when there is none.
     pub fn latest_user_conversation(&self) -> Result<Conversation> {
         let row = self
+            .db
             .conn
             .query_row(
                 "SELECT id, session, conversation FROM turns WHERE job IS NULL
@@ -286,7 +230,7 @@ impl Log {
                 },
             )
             .optional()
-            .map_err(Error::log(&self.path))?;
+            .map_err(Error::log(&self.db.path))?;
         Ok(match row {
             None => Conversation::Fresh,
             Some((_, Some(session), _)) => Conversation::Named(session),
@@ -311,10 +255,11 @@ impl Log {
             ),
         };
         let mut statement = self
+            .db
             .conn
             .prepare_cached(sql)
-            .map_err(Error::log(&self.path))?;
-        let mut rows = statement.query([key]).map_err(Error::log(&self.path))?;
+            .map_err(Error::log(&self.db.path))?;
+        let mut rows = statement.query([key]).map_err(Error::log(&self.db.path))?;
         let mut failure = None;
         // Rows are read lazily, newest first, only as far as the budget reaches.
         let turns = std::iter::from_fn(|| match rows.next() {
@@ -333,26 +278,28 @@ impl Log {
         });
         let messages = crate::history::fit(turns, budget);
         match failure {
-            Some(error) => Err(Error::log(&self.path)(error)),
+            Some(error) => Err(Error::log(&self.db.path)(error)),
             None => Ok(messages),
         }
     }
 
     /// Prompt plus completion tokens recorded from `since` (Unix seconds) on.
     pub fn tokens_since(&self, since: i64) -> Result<i64> {
-        self.conn
+        self.db
+            .conn
             .query_row(
                 "SELECT coalesce(sum(prompt_tokens), 0) + coalesce(sum(completion_tokens), 0)
                  FROM turns WHERE time >= ?1",
                 [since],
                 |row| row.get(0),
             )
-            .map_err(Error::log(&self.path))
+            .map_err(Error::log(&self.db.path))
     }
 
     /// The newest `limit` turns that match `filter`, newest first.
     pub fn entries(&self, filter: &Filter, limit: i64) -> Result<Vec<Entry>> {
         let mut statement = self
+            .db
             .conn
             .prepare(
                 "SELECT id, time, session, job, provider, model, message, reply, tool_calls,
@@ -360,7 +307,7 @@ impl Log {
                  FROM turns WHERE (?1 IS NULL OR session = ?1) AND (?2 IS NULL OR job = ?2)
                  ORDER BY id DESC LIMIT ?3",
             )
-            .map_err(Error::log(&self.path))?;
+            .map_err(Error::log(&self.db.path))?;
         let json = |text: Option<String>| text.and_then(|text| serde_json::from_str(&text).ok());
         statement
             .query_map(params![filter.session, filter.job, limit], |row| {
@@ -380,18 +327,19 @@ impl Log {
                 })
             })
             .and_then(|rows| rows.collect())
-            .map_err(Error::log(&self.path))
+            .map_err(Error::log(&self.db.path))
     }
 
     /// The named sessions, most recently used first.
     pub fn sessions(&self) -> Result<Vec<Session>> {
         let mut statement = self
+            .db
             .conn
             .prepare(
                 "SELECT session, count(*), max(time) FROM turns WHERE session IS NOT NULL
                  GROUP BY session ORDER BY max(id) DESC",
             )
-            .map_err(Error::log(&self.path))?;
+            .map_err(Error::log(&self.db.path))?;
         statement
             .query_map([], |row| {
                 Ok(Session {
@@ -401,20 +349,22 @@ impl Log {
                 })
             })
             .and_then(|rows| rows.collect())
-            .map_err(Error::log(&self.path))
+            .map_err(Error::log(&self.db.path))
     }
 
     /// Forgets the session `name`: its turns leave the log. Returns how many there were.
     pub fn clear_session(&mut self, name: &str) -> Result<usize> {
-        self.conn
+        self.db
+            .conn
             .execute("DELETE FROM turns WHERE session = ?1", [name])
-            .map_err(Error::log(&self.path))
+            .map_err(Error::log(&self.db.path))
     }
 
     /// Tokens per day, provider and model of the turns that made a request, from `since`
     /// (Unix seconds) on; newest day first.
     pub fn usage(&self, since: i64) -> Result<Vec<Usage>> {
         let mut statement = self
+            .db
             .conn
             .prepare(
                 "SELECT day, provider, coalesce(model, ''), count(*),
@@ -423,7 +373,7 @@ impl Log {
                  FROM turns WHERE provider IS NOT NULL AND time >= ?1
                  GROUP BY day, provider, model ORDER BY day DESC, provider, model",
             )
-            .map_err(Error::log(&self.path))?;
+            .map_err(Error::log(&self.db.path))?;
         statement
             .query_map([since], |row| {
                 Ok(Usage {
@@ -437,15 +387,7 @@ impl Log {
                 })
             })
             .and_then(|rows| rows.collect())
-            .map_err(Error::log(&self.path))
-    }
-}
-
-impl Drop for Log {
-    fn drop(&mut self) {
-        if self.accepted {
-            crate::wal::truncate_if_long(&self.conn, &self.path);
-        }
+            .map_err(Error::log(&self.db.path))
     }
 }
 

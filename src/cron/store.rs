@@ -3,13 +3,13 @@
 //! on one file.
 
 use super::schedule::Spec;
+use crate::database::{Database, Kind, Schema};
 use crate::error::{Error, Result};
 use crate::truncate;
-use rusqlite::config::DbConfig;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The schema this build writes; older stores are migrated forward on open.
@@ -213,19 +213,49 @@ const MIGRATE_V3: &str = "ALTER TABLE runs ADD COLUMN provider TEXT;";
 
 /// An open store.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
-    /// Set once the file is recognised as ours: a refused file is never written, not even
-    /// by the WAL truncation on drop.
-    accepted: bool,
+    db: Database,
 }
 
-impl Drop for Store {
-    fn drop(&mut self) {
-        if self.accepted {
-            crate::wal::truncate_if_long(&self.conn, &self.path);
-        }
+/// How the store is opened. FULL: a commit is on disk before it returns, so a claimed fire
+/// stays claimed through a power cut (in WAL mode NORMAL may lose the last commits, and a lost
+/// claim is a fire run twice). The cost is one fsync per commit, so no checkpoint on close:
+/// a short-lived command pays only for its own commits; the daemon and SQLite's automatic
+/// checkpoints keep the WAL short.
+const SCHEMA: Schema = Schema {
+    kind: Kind::JobStore,
+    version: SCHEMA_VERSION,
+    busy_timeout: BUSY_TIMEOUT,
+    synchronous: "FULL",
+    refuse: refuse_apscheduler,
+    migrate: migrate,
+};
+
+/// The Python tool's APScheduler store is refused: nanopy cannot read its pickled jobs.
+fn refuse_apscheduler(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    let apscheduler: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok((apscheduler > 0).then(|| {
+        "this is the Python tool's APScheduler job store, which nanopy cannot read; point \
+         `scheduler_db_path` at a new file and re-add the jobs with `nanopy cron-add`"
+            .to_string()
+    }))
+}
+
+/// Brings a store of version `from` (0: new) up to [`SCHEMA_VERSION`].
+fn migrate(tx: &rusqlite::Transaction, from: i64) -> rusqlite::Result<()> {
+    if from < 1 {
+        tx.execute_batch(SCHEMA_V1)?;
     }
+    if from < 2 {
+        tx.execute_batch(MIGRATE_V2)?;
+    }
+    if from < 3 {
+        tx.execute_batch(MIGRATE_V3)?;
+    }
+    Ok(())
 }
 
 const JOB_COLUMNS: &str = "id, name, message, cron, at, every, every_secs, anchor, tz, enabled, \
@@ -294,138 +324,32 @@ impl Store {
     /// refuses (not a database, the Python tool's APScheduler store, a newer schema) is
     /// recognised by reading alone, and left byte for byte as it was.
     pub fn open(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            // Create the file ourselves so it is private from the first byte.
-            crate::atomic_file::open_private(path)
-                .map_err(Error::file("create the job store", path))?;
-        }
-        let conn = Connection::open(path).map_err(Error::store(path))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            accepted: false,
-        };
-        store.prepare().map_err(|error| match error {
-            Error::Store { path, source }
-                if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) =>
-            {
-                Error::StoreRefused {
-                    path,
-                    reason: "the file is not an SQLite database; move it away to start a new store"
-                        .into(),
-                }
-            }
-            other => other,
-        })?;
-        store.accepted = true;
-        Ok(store)
-    }
-
-    fn prepare(&mut self) -> Result<()> {
-        let path = self.path.clone();
-        let sql = |error| Error::store(&path)(error);
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        let version = self.recognise()?;
-        crate::wal::enable(&self.conn).map_err(sql)?;
-        // FULL: a commit is on disk before it returns, so a claimed fire stays claimed
-        // through a power cut (in WAL mode NORMAL may lose the last commits, and a lost claim
-        // is a fire run twice). The cost is one fsync per commit, so no checkpoint on close:
-        // a short-lived command pays only for its own commits; the daemon and SQLite's
-        // automatic checkpoints keep the WAL short.
-        self.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(sql)?;
-        self.conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(sql)?;
-        if version < SCHEMA_VERSION {
-            self.migrate()?;
-        }
-        Ok(())
-    }
-
-    /// Reads (never writes) what the file is, and refuses what is not ours; returns its
-    /// schema version.
-    fn recognise(&self) -> Result<i64> {
-        let path = self.path.clone();
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(Error::store(&path))?;
-        let apscheduler: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .map_err(Error::store(&path))?
-            > 0;
-        if apscheduler {
-            return Err(Error::StoreRefused {
-                path,
-                reason: "this is the Python tool's APScheduler job store, which nanopy cannot \
-                         read; point `scheduler_db_path` at a new file and re-add the jobs with \
-                         `nanopy cron-add`"
-                    .into(),
-            });
-        }
-        if version > SCHEMA_VERSION {
-            return Err(Error::StoreRefused {
-                path,
-                reason: format!(
-                    "schema version {version} is newer than this nanopy understands \
-                     ({SCHEMA_VERSION}); upgrade nanopy"
-                ),
-            });
-        }
-        Ok(version)
-    }
-
-    /// Brings an older schema forward, in one transaction; another process may have done it
-    /// meanwhile, so the version is read again under the write lock.
-    fn migrate(&mut self) -> Result<()> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::store(&path))?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(Error::store(&path))?;
-        if version < 1 {
-            tx.execute_batch(SCHEMA_V1).map_err(Error::store(&path))?;
-        }
-        if version < 2 {
-            tx.execute_batch(MIGRATE_V2).map_err(Error::store(&path))?;
-        }
-        if version < 3 {
-            tx.execute_batch(MIGRATE_V3).map_err(Error::store(&path))?;
-        }
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(Error::store(&path))?;
-        tx.commit().map_err(Error::store(&path))
+        Ok(Store {
+            db: Database::open(path, &SCHEMA)?,
+        })
     }
 
     /// Folds the write-ahead log into the database file, for the daemon now and then:
     /// short-lived commands leave that to it (see `prepare`).
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn
+        self.db
+            .conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(Error::store(&self.path))
+            .map_err(Error::store(&self.db.path))
     }
 
     /// The file behind the store.
     #[cfg(test)]
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.db.path
     }
 
     /// Adds a job, or replaces the one of the same name when `replace` is set (its history
     /// stays).
     pub fn add(&mut self, job: &JobDef, next_fire: i64, replace: bool, now: i64) -> Result<Job> {
-        let path = self.path.clone();
+        let path = self.db.path.clone();
         let tx = self
+            .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::store(&path))?;
@@ -462,8 +386,9 @@ impl Store {
         now: i64,
         change: impl FnOnce(&mut Job) -> Result<()>,
     ) -> Result<Job> {
-        let path = self.path.clone();
+        let path = self.db.path.clone();
         let tx = self
+            .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::store(&path))?;
@@ -502,25 +427,27 @@ impl Store {
 
     /// The earliest next fire among enabled jobs.
     pub fn earliest_fire(&self) -> Result<Option<i64>> {
-        self.conn
+        self.db
+            .conn
             .prepare_cached("SELECT min(next_fire) FROM jobs WHERE enabled = 1")
             .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
-            .map_err(Error::store(&self.path))
+            .map_err(Error::store(&self.db.path))
     }
 
     /// A number that changes whenever another connection commits a change, so the daemon
     /// can notice other processes' edits without re-reading the jobs.
     pub fn data_version(&self) -> Result<i64> {
-        self.conn
+        self.db
+            .conn
             .prepare_cached("PRAGMA data_version")
             .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
-            .map_err(Error::store(&self.path))
+            .map_err(Error::store(&self.db.path))
     }
 
     /// Removes a job and its history; returns whether it existed.
     pub fn remove(&mut self, name: &str) -> Result<bool> {
-        let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(Error::store(&path))?;
+        let path = self.db.path.clone();
+        let tx = self.db.conn.transaction().map_err(Error::store(&path))?;
         let removed = tx
             .execute("DELETE FROM jobs WHERE name = ?1", [name])
             .map_err(Error::store(&path))?;
@@ -533,12 +460,13 @@ impl Store {
     /// Enables (with its next fire) or disables a job; returns whether it existed.
     pub fn set_enabled(&mut self, name: &str, next_fire: Option<i64>, now: i64) -> Result<bool> {
         let changed = self
+            .db
             .conn
             .execute(
                 "UPDATE jobs SET enabled = ?2, next_fire = ?3, updated_at = ?4 WHERE name = ?1",
                 params![name, next_fire.is_some(), next_fire, now],
             )
-            .map_err(Error::store(&self.path))?;
+            .map_err(Error::store(&self.db.path))?;
         Ok(changed > 0)
     }
 
@@ -548,8 +476,9 @@ impl Store {
     /// another scheduler claimed the fire first (or the job was edited or disabled since it
     /// was read).
     pub fn claim(&mut self, job: &Job, claim: Claim, now: i64) -> Result<Option<i64>> {
-        let path = self.path.clone();
+        let path = self.db.path.clone();
         let tx = self
+            .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::store(&path))?;
@@ -571,7 +500,8 @@ impl Store {
 
     /// Records a run that is not a scheduled fire (`cron-fire`), started now.
     pub fn start_manual_run(&mut self, job: &str, now: i64) -> Result<i64> {
-        insert_run(&self.conn, job, None, RunStatus::Running, now).map_err(Error::store(&self.path))
+        insert_run(&self.db.conn, job, None, RunStatus::Running, now)
+            .map_err(Error::store(&self.db.path))
     }
 
     /// Records how a run ended, sets the job's last status and trims its history.
@@ -583,8 +513,9 @@ impl Store {
         error: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        let path = self.path.clone();
+        let path = self.db.path.clone();
         let tx = self
+            .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::store(&path))?;
@@ -605,13 +536,14 @@ impl Store {
 
     /// Notes which provider answered the run.
     pub fn set_run_provider(&mut self, run: i64, provider: &str) -> Result<()> {
-        self.conn
+        self.db
+            .conn
             .execute(
                 "UPDATE runs SET provider = ?2 WHERE id = ?1",
                 params![run, provider],
             )
             .map(|_| ())
-            .map_err(Error::store(&self.path))
+            .map_err(Error::store(&self.db.path))
     }
 
     /// Records a run that ends as it starts (`missed`, `skipped`), with a note.
@@ -624,17 +556,18 @@ impl Store {
         note: &str,
         now: i64,
     ) -> Result<()> {
-        let run = insert_run(&self.conn, job, scheduled_at, status, now)
-            .map_err(Error::store(&self.path))?;
+        let run = insert_run(&self.db.conn, job, scheduled_at, status, now)
+            .map_err(Error::store(&self.db.path))?;
         self.finish_run(run, status, None, Some(note), now)
     }
 
     /// Marks runs left `running` by processes that no longer exist as `interrupted`;
     /// returns how many.
     pub fn mark_interrupted(&mut self, is_alive: &dyn Fn(&str) -> bool, now: i64) -> Result<usize> {
-        let path = self.path.clone();
+        let path = self.db.path.clone();
         let stale: Vec<(i64, Option<String>)> = {
             let mut statement = self
+                .db
                 .conn
                 .prepare("SELECT id, owner FROM runs WHERE status = ?1")
                 .map_err(Error::store(&path))?;
@@ -664,8 +597,9 @@ impl Store {
     /// Records that a scheduler saw the wall clock at `now`, and returns how far it has moved
     /// back since the last time a scheduler noted it (0 when it has not).
     pub fn note_clock(&mut self, now: i64) -> Result<i64> {
-        let path = self.path.clone();
+        let path = self.db.path.clone();
         let tx = self
+            .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::store(&path))?;
@@ -690,13 +624,14 @@ impl Store {
     /// Moves a job's next fire if no one else has moved it since `job` was read.
     pub fn reschedule(&mut self, job: &Job, next_fire: Option<i64>, now: i64) -> Result<bool> {
         let changed = self
+            .db
             .conn
             .execute(
                 "UPDATE jobs SET next_fire = ?3, updated_at = ?4
                  WHERE id = ?1 AND enabled = 1 AND next_fire IS ?2",
                 params![job.id, job.next_fire, next_fire, now],
             )
-            .map_err(Error::store(&self.path))?;
+            .map_err(Error::store(&self.db.path))?;
         Ok(changed > 0)
     }
 
@@ -704,29 +639,31 @@ impl Store {
     /// alive), so that a second scheduler does not start the job beside it.
     pub fn is_running(&self, job: &str, is_alive: &dyn Fn(&str) -> bool) -> Result<bool> {
         let mut statement = self
+            .db
             .conn
             .prepare_cached("SELECT owner FROM runs WHERE job = ?1 AND status = ?2")
-            .map_err(Error::store(&self.path))?;
+            .map_err(Error::store(&self.db.path))?;
         let owners = statement
             .query_map(params![job, RunStatus::Running], |row| {
                 row.get::<_, Option<String>>(0)
             })
-            .map_err(Error::store(&self.path))?
+            .map_err(Error::store(&self.db.path))?
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::store(&self.path))?;
+            .map_err(Error::store(&self.db.path))?;
         Ok(owners.iter().flatten().any(|owner| is_alive(owner)))
     }
 
     /// Past runs, newest first, of one job or all.
     pub fn runs(&self, job: Option<&str>, limit: i64) -> Result<Vec<Run>> {
         let mut statement = self
+            .db
             .conn
             .prepare(
                 "SELECT id, job, scheduled_at, started_at, finished_at, status, output, error,
                         provider
                  FROM runs WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2",
             )
-            .map_err(Error::store(&self.path))?;
+            .map_err(Error::store(&self.db.path))?;
         statement
             .query_map(params![job, limit], |row| {
                 Ok(Run {
@@ -741,18 +678,22 @@ impl Store {
                     provider: row.get(8)?,
                 })
             })
-            .map_err(Error::store(&self.path))?
+            .map_err(Error::store(&self.db.path))?
             .collect::<rusqlite::Result<_>>()
-            .map_err(Error::store(&self.path))
+            .map_err(Error::store(&self.db.path))
     }
 
     fn query_jobs<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Job>> {
-        let mut statement = self.conn.prepare(sql).map_err(Error::store(&self.path))?;
+        let mut statement = self
+            .db
+            .conn
+            .prepare(sql)
+            .map_err(Error::store(&self.db.path))?;
         statement
             .query_map(params, job_from_row)
-            .map_err(Error::store(&self.path))?
+            .map_err(Error::store(&self.db.path))?
             .collect::<rusqlite::Result<_>>()
-            .map_err(Error::store(&self.path))
+            .map_err(Error::store(&self.db.path))
     }
 }
 
@@ -897,6 +838,7 @@ mod tests {
             assert_eq!(store.runs(Some("a"), 1).unwrap()[0].status, status);
         }
         store
+            .db
             .conn
             .execute("UPDATE runs SET status = 'exploded'", [])
             .unwrap();
@@ -973,16 +915,19 @@ mod tests {
     fn schema_is_versioned_and_a_newer_one_is_refused() {
         let store = store("version");
         let version: i64 = store
+            .db
             .conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         let mode: String = store
+            .db
             .conn
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         store
+            .db
             .conn
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
@@ -1044,6 +989,7 @@ mod tests {
         .unwrap();
         let store = Store::open(&path).unwrap();
         let version: i64 = store
+            .db
             .conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .unwrap();
