@@ -191,6 +191,6 @@ fn next_midnight(seconds: i64) -> String {
     now.date()
         .tomorrow()
         .and_then(|day| day.to_zoned(zone.clone()))
-        .map(|midnight| crate::cron::schedule::format_in(midnight.timestamp(), &zone))
+        .map(|midnight| crate::zone::format_in(midnight.timestamp(), &zone))
         .unwrap_or_else(|_| "midnight".into())
 }

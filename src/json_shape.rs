@@ -1,11 +1,10 @@
 //! The JSON documents scripts rely on (SPEC §2): `agent --json`, `cron-list --json` (and the
 //! `cron_list` tool), `cron-history --json`, `log`, `sessions` and `usage --json`. One place, so each shape is defined once.
 
-use crate::cron::schedule::Spec;
-use crate::cron::store::{Job, Run};
-use crate::cron::time_in_zone;
+use crate::cron::{Job, Run, Spec};
 use crate::log::{Entry, Session, Usage};
 use crate::turn::{ToolRun, Turn};
+use crate::zone::time_in_zone;
 use serde_json::{Value, json};
 
 /// `agent --json`.

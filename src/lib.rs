@@ -27,6 +27,7 @@ mod json_shape;
 mod log;
 mod mcp;
 mod memory;
+mod names;
 mod notice;
 mod output;
 mod process_group;

@@ -426,34 +426,31 @@ fn key_from_command(provider: &str, command: &str) -> Result<String> {
             "provider `{provider}`: api_key_cmd {why}; its output is not shown"
         ))
     };
-    let mut child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|error| fail(format!("could not start ({error})")))?;
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let reader = thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = (&mut stdout).take(64 * 1024).read_to_end(&mut bytes);
-        bytes
-    });
-    // On a timeout the reader is left to finish by itself: a grandchild of `sh` may hold the
-    // pipe open, and nanopy must not wait for it.
-    match crate::child::wait_with_timeout(&mut child, KEY_COMMAND_TIMEOUT) {
-        Ok(Some(status)) if status.success() => {}
-        Ok(Some(status)) => return Err(fail(format!("failed ({status})"))),
-        Ok(None) => {
+    let ran = crate::child::run(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null()),
+        None,
+        KEY_COMMAND_TIMEOUT,
+        64 * 1024,
+    )
+    .map_err(|trouble| match trouble {
+        crate::child::Trouble::Start(error) => fail(format!("could not start ({error})")),
+        crate::child::Trouble::Wait(error) => fail(format!("could not be waited for ({error})")),
+    })?;
+    match ran.status {
+        Some(status) if status.success() => {}
+        Some(status) => return Err(fail(format!("failed ({status})"))),
+        None => {
             return Err(fail(format!(
                 "did not finish within {}s",
                 KEY_COMMAND_TIMEOUT.as_secs()
             )));
         }
-        Err(error) => return Err(fail(format!("could not be waited for ({error})"))),
     }
-    let bytes = reader.join().unwrap_or_default();
+    let bytes = ran.stdout.bytes;
     let key =
         String::from_utf8(bytes).map_err(|_| fail("printed something that is not text".into()))?;
     let key = key.trim();

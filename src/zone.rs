@@ -1,8 +1,11 @@
-//! Time zones by name, read straight from the system's zoneinfo file. jiff's own lookup walks
+//! Time zones by name, read straight from the system's zoneinfo file, and times shown in a
+//! zone (RFC 3339 with offset), for the scheduler, the log and every command that prints one. jiff's own lookup walks
 //! the whole `/usr/share/zoneinfo` tree on first use (about a millisecond, paid by every
 //! short command that names a zone or runs with `TZ` set); one file read costs microseconds.
 //! Anything unusual (a POSIX `TZ` string, a missing file) goes to jiff as before.
 
+use crate::error::{Error, Result};
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::path::PathBuf;
 
@@ -49,6 +52,39 @@ fn is_plain_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+}
+
+/// Loads an IANA zone from the system database, with an error that says what to do.
+pub fn load_zone(name: &str) -> Result<TimeZone> {
+    by_name(name).ok_or_else(|| {
+        Error::Input(format!(
+            "unknown time zone `{name}`: use an IANA name like `Europe/Berlin` or `UTC` \
+             (zones are read from /usr/share/zoneinfo; install the tzdata package if it is missing)"
+        ))
+    })
+}
+
+/// The system's zone name: `TZ` if set, else `/etc/localtime`; `UTC` when neither names one.
+pub fn system_zone_name() -> String {
+    local()
+        .iana_name()
+        .map(str::to_string)
+        .unwrap_or_else(|| "UTC".to_string())
+}
+
+/// Formats an instant in a zone as RFC 3339 with offset, like `2026-11-26T07:00:00+07:00`.
+pub fn format_in(instant: Timestamp, zone: &TimeZone) -> String {
+    instant
+        .to_zoned(zone.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// A stored Unix time as RFC 3339 in the zone `tz` (UTC if the zone cannot be loaded).
+pub fn time_in_zone(seconds: Option<i64>, tz: &str) -> Option<String> {
+    let instant = Timestamp::from_second(seconds?).ok()?;
+    let zone = load_zone(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    Some(format_in(instant, &zone))
 }
 
 #[cfg(test)]

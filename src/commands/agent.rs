@@ -38,7 +38,7 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         }
         (true, None) => Continuation::Latest,
         (false, Some(name)) => {
-            crate::cron::check_name("session", &name)?;
+            crate::names::check_name("session", &name)?;
             Continuation::Named(name)
         }
         (false, None) => Continuation::New,

@@ -7,14 +7,13 @@ use crate::agent::{Agent, TurnOptions};
 use crate::cli::JobOptions;
 use crate::config::Config;
 use crate::conversation::Continuation;
-use crate::cron::runner::{self, Output, Work};
-use crate::cron::schedule::{Spec, load_zone, system_zone_name};
-use crate::cron::store::{Job, JobDef, Run, Store};
-use crate::cron::{self as scheduler, When, describe, time_in_zone};
+use crate::cron::{self as scheduler, When, describe};
+use crate::cron::{Job, JobDef, Output, Run, Spec, Store, Work};
 use crate::error::{Error, Result};
 use crate::json_shape;
 use crate::output;
 use crate::tools::Caller;
+use crate::zone::{load_zone, system_zone_name, time_in_zone};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -220,9 +219,9 @@ fn parse_instant(text: &str) -> Result<Timestamp> {
 pub fn run(config: &Config, once: bool) -> Result<()> {
     let store = &config.scheduler_db_path;
     if !once {
-        return runner::run_daemon(store, job_work(config));
+        return scheduler::run_daemon(store, job_work(config));
     }
-    if runner::run_once(store, job_work(config))? {
+    if scheduler::run_once(store, job_work(config))? {
         Ok(())
     } else {
         Err(Error::Failed(
@@ -233,7 +232,7 @@ pub fn run(config: &Config, once: bool) -> Result<()> {
 
 /// `cron-fire NAME`.
 pub fn fire(config: &Config, name: &str) -> Result<()> {
-    if runner::fire_now(&config.scheduler_db_path, name, job_work(config).as_ref())? {
+    if scheduler::fire_now(&config.scheduler_db_path, name, job_work(config).as_ref())? {
         Ok(())
     } else {
         Err(Error::Failed(format!("job `{name}` failed")))

@@ -3,13 +3,13 @@
 
 use crate::clock;
 use crate::config::Config;
-use crate::cron::schedule::{load_zone, system_zone_name};
-use crate::cron::store::Store;
+use crate::cron::Store;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::memory::Memory;
 use crate::output;
 use crate::provider::Provider;
+use crate::zone::{load_zone, system_zone_name};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

@@ -2,11 +2,11 @@
 
 use super::table;
 use crate::config::Config;
-use crate::cron::schedule::format_in;
 use crate::error::{Error, Result};
 use crate::json_shape;
 use crate::log::{Filter, Log};
 use crate::output;
+use crate::zone::format_in;
 use jiff::Timestamp;
 use serde_json::Value;
 

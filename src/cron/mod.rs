@@ -2,21 +2,24 @@
 //! the operations that commands and tools share: turning what was typed into a schedule,
 //! checking a job, adding and editing one.
 
-pub mod owner;
-pub mod runner;
-pub mod schedule;
-pub mod store;
+mod owner;
+mod runner;
+mod schedule;
+mod store;
+
+pub use runner::{Output, Work, fire_now, run_daemon, run_once};
+pub use schedule::Spec;
+pub use store::{Job, JobDef, Run, Store};
 
 use crate::error::{Error, Result};
+use crate::names::check_name;
+use crate::zone::{format_in, load_zone, time_in_zone};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
-use schedule::{MIN_EVERY_SECS, Schedule, Spec, format_in, load_zone};
-use store::{Job, JobDef, Store};
+use schedule::{MIN_EVERY_SECS, Schedule};
 
 /// The grace period of a job when none is given.
 pub const DEFAULT_GRACE_SECS: i64 = 600;
-/// The longest job name, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
 
 /// A schedule as it was asked for (`--cron`, `--at`, `--in`, `--every`), before it is
 /// resolved against the clock and a zone.
@@ -160,28 +163,6 @@ pub fn describe(spec: &Spec, tz: &str) -> String {
     }
 }
 
-/// Checks the name of a job or a session (`what`, SPEC §5): 1–64 characters, no control
-/// characters, no space at either end, so that it prints on one line and can be typed back.
-pub fn check_name(what: &str, name: &str) -> Result<()> {
-    let problem = if name.is_empty() {
-        Some("cannot be empty".to_string())
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        Some(format!("is longer than {MAX_NAME_CHARS} characters"))
-    } else if name.chars().any(char::is_control) {
-        Some("contains a control character (a newline or tab, say)".to_string())
-    } else if name.trim() != name {
-        Some("starts or ends with a space".to_string())
-    } else {
-        None
-    };
-    match problem {
-        Some(problem) => Err(Error::Usage(format!(
-            "a {what} name {problem}: use 1 to {MAX_NAME_CHARS} characters, like `morning-digest`"
-        ))),
-        None => Ok(()),
-    }
-}
-
 fn check_def(job: &JobDef) -> Result<()> {
     check_name("job", &job.name)?;
     if let Some(session) = &job.session {
@@ -253,30 +234,12 @@ fn parse_time(text: &str) -> Option<Time> {
     Time::new(hour.parse().ok()?, minute.parse().ok()?, 0, 0).ok()
 }
 
-/// A stored Unix time as RFC 3339 in the zone `tz` (UTC if the zone cannot be loaded).
-pub fn time_in_zone(seconds: Option<i64>, tz: &str) -> Option<String> {
-    let instant = Timestamp::from_second(seconds?).ok()?;
-    let zone = load_zone(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    Some(format_in(instant, &zone))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
-    }
-
-    #[test]
-    fn names_are_one_printable_line_of_at_most_64_characters() {
-        for good in ["a", "morning-digest", "é".repeat(64).as_str(), "two words"] {
-            assert!(check_name("job", good).is_ok(), "{good:?}");
-        }
-        for bad in ["", "a\nb", "tab\there", " lead", "trail ", &"x".repeat(65)] {
-            let error = check_name("job", bad).unwrap_err();
-            assert_eq!(error.exit_code(), 2, "{bad:?}");
-        }
     }
 
     #[test]

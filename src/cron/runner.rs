@@ -5,6 +5,7 @@
 use super::owner;
 use super::store::{Claim, Job, RunStatus, Store};
 use crate::atomic_file;
+use crate::child::{Ran, Trouble};
 use crate::clock::unix_seconds;
 use crate::error::{Error, Result};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -13,7 +14,7 @@ use std::collections::HashSet;
 use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -440,7 +441,7 @@ fn execute(
 
 /// One line per run (time, job, status, duration), then the reply or error.
 fn log_line(job: &Job, scheduled: i64, status: RunStatus, took: Duration, text: &str) {
-    let time = super::time_in_zone(Some(scheduled), &job.def.tz).unwrap_or_default();
+    let time = crate::zone::time_in_zone(Some(scheduled), &job.def.tz).unwrap_or_default();
     let mut entry = format!(
         "{time} job={} status={status} duration={:.2}s\n",
         job.def.name,
@@ -457,37 +458,34 @@ fn log_line(job: &Job, scheduled: i64, status: RunStatus, took: Duration, text: 
 
 /// Runs `sh -c command` with the reply on stdin, bounded in time.
 fn notify(command: &str, job: &str, status: RunStatus, text: &str) {
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .env("NANOPY_JOB", job)
-        .env("NANOPY_STATUS", status.as_str())
-        .stdin(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(error) => {
-            eprintln!("warning: job `{job}`: cannot run the notify command: {error}");
-            return;
-        }
-    };
-    // Written from a thread: a command that never reads a long reply must not block us
-    // before its timeout can apply. The thread ends when the command exits or is killed.
-    if let Some(mut stdin) = child.stdin.take() {
-        let text = text.to_string();
-        thread::spawn(move || {
-            let _ = stdin.write_all(text.as_bytes());
-        });
-    }
-    match crate::child::wait_with_timeout(&mut child, NOTIFY_TIMEOUT) {
-        Ok(Some(status)) if status.success() => {}
-        Ok(Some(status)) => {
+    let ran = crate::child::run(
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env("NANOPY_JOB", job)
+            .env("NANOPY_STATUS", status.as_str()),
+        Some(text.as_bytes().to_vec()),
+        NOTIFY_TIMEOUT,
+        0,
+    );
+    match ran {
+        Ok(Ran {
+            status: Some(status),
+            ..
+        }) if status.success() => {}
+        Ok(Ran {
+            status: Some(status),
+            ..
+        }) => {
             eprintln!("warning: job `{job}`: the notify command exited with {status}");
         }
-        Ok(None) => {
+        Ok(Ran { status: None, .. }) => {
             eprintln!("warning: job `{job}`: the notify command took too long and was stopped");
         }
-        Err(error) => {
+        Err(Trouble::Start(error)) => {
+            eprintln!("warning: job `{job}`: cannot run the notify command: {error}");
+        }
+        Err(Trouble::Wait(error)) => {
             eprintln!("warning: job `{job}`: cannot wait for the notify command: {error}");
         }
     }

@@ -6,6 +6,7 @@
 //! plain values.
 
 use crate::error::{Error, Result};
+use crate::zone::load_zone;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use jiff::Timestamp;
@@ -154,32 +155,6 @@ fn timestamp(seconds: i64) -> Result<Timestamp> {
         .map_err(|error| Error::Failed(format!("invalid time {seconds}: {error}")))
 }
 
-/// Loads an IANA zone from the system database, with an error that says what to do.
-pub fn load_zone(name: &str) -> Result<TimeZone> {
-    crate::zone::by_name(name).ok_or_else(|| {
-        Error::Input(format!(
-            "unknown time zone `{name}`: use an IANA name like `Europe/Berlin` or `UTC` \
-             (zones are read from /usr/share/zoneinfo; install the tzdata package if it is missing)"
-        ))
-    })
-}
-
-/// The system's zone name: `TZ` if set, else `/etc/localtime`; `UTC` when neither names one.
-pub fn system_zone_name() -> String {
-    crate::zone::local()
-        .iana_name()
-        .map(str::to_string)
-        .unwrap_or_else(|| "UTC".to_string())
-}
-
-/// Formats an instant in a zone as RFC 3339 with offset, like `2026-11-26T07:00:00+07:00`.
-pub fn format_in(instant: Timestamp, zone: &TimeZone) -> String {
-    instant
-        .to_zoned(zone.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
 fn parse_expression(expression: &str) -> Result<Cron> {
     let trimmed = expression.trim();
     let expanded = match trimmed.to_ascii_lowercase().as_str() {
@@ -260,6 +235,7 @@ fn describe(error: &croner::errors::CronError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zone::format_in;
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()

@@ -2,7 +2,7 @@
 //! at 7"). Never offered to a turn a scheduled job runs, so a job cannot breed jobs.
 
 use super::{Tool, ToolError, ToolResult, string_arg};
-use crate::cron::{self, When, store::JobDef, store::Store};
+use crate::cron::{self, JobDef, Store, When};
 use crate::json_shape;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ impl Tool for CronAdd {
         }
         let when = schedules.remove(0);
         let now = jiff::Timestamp::now();
-        let tz = text("tz").unwrap_or_else(cron::schedule::system_zone_name);
+        let tz = text("tz").unwrap_or_else(crate::zone::system_zone_name);
         let job = JobDef {
             name: string_arg(arguments, "name")?.to_string(),
             message: string_arg(arguments, "message")?.to_string(),
@@ -158,9 +158,7 @@ mod tests {
         assert!(reply.contains("once at"), "{reply}");
         let job = Store::open(&store).unwrap().job("tea").unwrap().unwrap();
         let in_two_hours = jiff::Timestamp::now().as_second() + 7200;
-        assert!(
-            matches!(job.def.spec, crate::cron::schedule::Spec::At(at) if (at - in_two_hours).abs() < 5)
-        );
+        assert!(matches!(job.def.spec, crate::cron::Spec::At(at) if (at - in_two_hours).abs() < 5));
         assert_eq!(job.def.notify, None);
         let both = CronAdd(store)
             .call(&json!({"name": "x", "message": "m", "in": "2h", "every": "1h"}))

@@ -2,10 +2,9 @@
 //! shell (no pipes, globs, variables or extra arguments), with a timeout and an output cap.
 
 use super::{MAX_RESULT_CHARS, Tool, ToolError, ToolResult, string_arg};
+use crate::child::{Captured, Trouble};
 use serde_json::{Value, json};
-use std::io::Read;
 use std::process::{Command, Stdio};
-use std::thread;
 use std::time::Duration;
 
 /// Runs allow-listed commands.
@@ -66,22 +65,24 @@ impl Tool for Shell {
 fn run(line: &str, timeout: Duration) -> Result<String, String> {
     let mut words = line.split_whitespace();
     let program = words.next().ok_or("the allowed command is empty")?;
-    let mut child = Command::new(program)
-        .args(words)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot run `{program}`: {error}"))?;
-    let stdout = capped_reader(child.stdout.take());
-    let stderr = capped_reader(child.stderr.take());
-    let status = match crate::child::wait_with_timeout(&mut child, timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) => return Err(format!("`{line}` timed out after {}s", timeout.as_secs())),
-        Err(error) => return Err(format!("waiting for `{line}`: {error}")),
+    let ran = crate::child::run(
+        Command::new(program)
+            .args(words)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+        None,
+        timeout,
+        MAX_RESULT_CHARS + 1,
+    )
+    .map_err(|trouble| match trouble {
+        Trouble::Start(error) => format!("cannot run `{program}`: {error}"),
+        Trouble::Wait(error) => format!("waiting for `{line}`: {error}"),
+    })?;
+    let Some(status) = ran.status else {
+        return Err(format!("`{line}` timed out after {}s", timeout.as_secs()));
     };
-    let mut output = stdout.join().unwrap_or_default();
-    let errors = stderr.join().unwrap_or_default();
+    let mut output = text_of(ran.stdout);
+    let errors = text_of(ran.stderr);
     if !errors.is_empty() {
         output.push_str(&errors);
     }
@@ -92,31 +93,14 @@ fn run(line: &str, timeout: Duration) -> Result<String, String> {
     }
 }
 
-/// Reads a pipe to the end on a thread (so the child never blocks on a full pipe), keeping
-/// at most [`MAX_RESULT_CHARS`] bytes.
-fn capped_reader<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let Some(mut pipe) = pipe else {
-            return String::new();
-        };
-        let mut kept = Vec::new();
-        let mut buffer = [0u8; 8192];
-        let mut total = 0usize;
-        while let Ok(n) = pipe.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            total += n;
-            let room = (MAX_RESULT_CHARS + 1).saturating_sub(kept.len());
-            kept.extend_from_slice(&buffer[..n.min(room)]);
-        }
-        let text = String::from_utf8_lossy(&kept).into_owned();
-        if total > kept.len() {
-            super::cap(text)
-        } else {
-            text
-        }
-    })
+/// A pipe's text, capped at [`MAX_RESULT_CHARS`] bytes with a note when there was more.
+fn text_of(captured: Captured) -> String {
+    let text = String::from_utf8_lossy(&captured.bytes).into_owned();
+    if captured.total > captured.bytes.len() {
+        super::cap(text)
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
