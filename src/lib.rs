@@ -33,6 +33,7 @@ mod output;
 mod process_group;
 mod provider;
 mod rules;
+mod service;
 #[cfg(test)]
 mod test_support;
 mod tools;

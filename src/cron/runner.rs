@@ -8,14 +8,12 @@ use crate::atomic_file;
 use crate::child::{Ran, Trouble};
 use crate::clock::unix_seconds;
 use crate::error::{Error, Result};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::flag as signal_flag;
+use crate::service::{self, SHUTDOWN_WAIT, Service, Stop};
 use std::collections::HashSet;
 use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -57,8 +55,6 @@ where
 const POLL: Duration = Duration::from_secs(1);
 /// The longest a `--notify` command may run.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a stopping daemon waits for running jobs before marking them `interrupted`.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
 /// How often the daemon folds the job store's write-ahead log into the file; short-lived
 /// commands leave that to it.
 const CHECKPOINT_EVERY: i64 = 3600;
@@ -127,42 +123,63 @@ struct Scheduler {
 /// `cron-run`: fires jobs until SIGINT or SIGTERM, then lets running jobs finish (bounded by
 /// [`SHUTDOWN_WAIT`]; a second signal exits at once). A second daemon on the store is refused.
 pub fn run_daemon(store_path: &Path, work: Arc<dyn Work>) -> Result<()> {
-    let _lock = DaemonLock::acquire(store_path)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [SIGINT, SIGTERM] {
-        // Registered first, so it sees the flag as it was: set only by an earlier signal.
-        signal_flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-            .and_then(|_| signal_flag::register(signal, Arc::clone(&stop)))
-            .map_err(|error| Error::Failed(format!("cannot handle signals: {error}")))?;
+    let daemon = Daemon::start(store_path, work)?;
+    let stop = Stop::on_signals()?;
+    service::run(vec![Box::new(daemon)], &stop, SHUTDOWN_WAIT)
+}
+
+/// The scheduler as a long-running service: it holds the store's daemon lock, wakes at each
+/// fire (and at least every [`POLL`]), and on shutdown waits for running jobs.
+pub struct Daemon {
+    scheduler: Scheduler,
+    watch: Watch,
+    _lock: DaemonLock,
+}
+
+impl Daemon {
+    /// Takes the store's daemon lock (a second daemon is refused, exit 3), marks runs a kill
+    /// cut short as `interrupted`, and checks the clock.
+    pub fn start(store_path: &Path, work: Arc<dyn Work>) -> Result<Daemon> {
+        let lock = DaemonLock::acquire(store_path)?;
+        let scheduler = Scheduler::open(store_path, work)?;
+        let now = unix_seconds(SystemTime::now());
+        Ok(Daemon {
+            scheduler,
+            watch: Watch {
+                seen_version: None,
+                earliest: None,
+                last_now: now,
+                last_checkpoint: now,
+            },
+            _lock: lock,
+        })
     }
-    let mut scheduler = Scheduler::open(store_path, work)?;
-    let mut watch = Watch {
-        seen_version: None,
-        earliest: None,
-        last_now: unix_seconds(SystemTime::now()),
-        last_checkpoint: unix_seconds(SystemTime::now()),
-    };
-    while !stop.load(Ordering::SeqCst) {
-        let now = SystemTime::now();
-        let pause = match scheduler.tick(&mut watch, now) {
+}
+
+impl Service for Daemon {
+    fn wake(&mut self) -> Result<Duration> {
+        let pause = match self.scheduler.tick(&mut self.watch, SystemTime::now()) {
             // From the clock after the work: the wake-up lands on the fire's second, not
             // late by however long this tick took.
-            Ok(()) => sleep_until(watch.earliest, SystemTime::now()),
+            Ok(()) => sleep_until(self.watch.earliest, SystemTime::now()),
             // A store that is busy or briefly unwritable must not end a daemon meant to run
             // for months: say so, and try again.
             Err(error) => {
-                eprintln!(
-                    "warning: {error}; retrying in {}s",
+                crate::notice::warning(&format!(
+                    "{error}; retrying in {}s",
                     RETRY_AFTER_ERROR.as_secs()
-                );
-                watch.seen_version = None;
+                ));
+                self.watch.seen_version = None;
                 RETRY_AFTER_ERROR
             }
         };
-        scheduler.reap_finished();
-        thread::sleep(pause);
+        self.scheduler.reap_finished();
+        Ok(pause)
     }
-    scheduler.shut_down(SHUTDOWN_WAIT)
+
+    fn shut_down(self: Box<Self>, wait: Duration) -> Result<()> {
+        self.scheduler.shut_down(wait)
+    }
 }
 
 /// What the daemon loop remembers between wake-ups.
@@ -202,9 +219,9 @@ impl Scheduler {
         let interrupted =
             store.mark_interrupted(&owner::is_alive, unix_seconds(SystemTime::now()))?;
         if interrupted > 0 {
-            eprintln!(
-                "warning: {interrupted} run(s) were cut short by a stop and are marked `interrupted`"
-            );
+            crate::notice::warning(&format!(
+                "{interrupted} run(s) were cut short by a stop and are marked `interrupted`"
+            ));
         }
         let mut scheduler = Scheduler {
             store_path: store_path.to_path_buf(),
@@ -224,7 +241,9 @@ impl Scheduler {
         if moved_back <= CLOCK_BACK_TOLERANCE {
             return Ok(());
         }
-        eprintln!("warning: the clock moved back by {moved_back}s; recomputing next fires");
+        crate::notice::warning(&format!(
+            "the clock moved back by {moved_back}s; recomputing next fires"
+        ));
         for job in self.store.jobs()? {
             let (true, Some(stored)) = (job.enabled, job.next_fire) else {
                 continue;
@@ -295,7 +314,10 @@ impl Scheduler {
                 ),
                 _ => {
                     let note = "the previous run was still going";
-                    eprintln!("warning: job `{}`: fire skipped, {note}", job.def.name);
+                    crate::notice::warning(&format!(
+                        "job `{}`: fire skipped, {note}",
+                        job.def.name
+                    ));
                     note.to_string()
                 }
             };
@@ -322,7 +344,7 @@ impl Scheduler {
             );
             self.store
                 .finish_run(run, RunStatus::Failed, None, Some(&note), now)?;
-            eprintln!("warning: job `{}`: {note}", job.def.name);
+            crate::notice::warning(&format!("job `{}`: {note}", job.def.name));
         }
         Ok(())
     }
@@ -372,11 +394,11 @@ impl Scheduler {
     fn shut_down(mut self, wait: Duration) -> Result<()> {
         self.reap_finished();
         if !self.workers.is_empty() {
-            eprintln!(
-                "warning: stopping: waiting up to {}s for {} running job(s)",
+            crate::notice::warning(&format!(
+                "stopping: waiting up to {}s for {} running job(s)",
                 wait.as_secs(),
                 self.workers.len()
-            );
+            ));
         }
         let deadline = Instant::now() + wait;
         while !self.workers.is_empty() && Instant::now() < deadline {
@@ -414,10 +436,10 @@ fn execute(
     }) = &outcome
         && let Err(store_error) = store.set_run_provider(run, provider)
     {
-        eprintln!(
-            "warning: job `{}`: cannot record its provider: {store_error}",
+        crate::notice::warning(&format!(
+            "job `{}`: cannot record its provider: {store_error}",
             job.def.name
-        );
+        ));
     }
     if let Err(store_error) = store.finish_run(run, status, output, error, now) {
         eprintln!(
@@ -477,16 +499,24 @@ fn notify(command: &str, job: &str, status: RunStatus, text: &str) {
             status: Some(status),
             ..
         }) => {
-            eprintln!("warning: job `{job}`: the notify command exited with {status}");
+            crate::notice::warning(&format!(
+                "job `{job}`: the notify command exited with {status}"
+            ));
         }
         Ok(Ran { status: None, .. }) => {
-            eprintln!("warning: job `{job}`: the notify command took too long and was stopped");
+            crate::notice::warning(&format!(
+                "job `{job}`: the notify command took too long and was stopped"
+            ));
         }
         Err(Trouble::Start(error)) => {
-            eprintln!("warning: job `{job}`: cannot run the notify command: {error}");
+            crate::notice::warning(&format!(
+                "job `{job}`: cannot run the notify command: {error}"
+            ));
         }
         Err(Trouble::Wait(error)) => {
-            eprintln!("warning: job `{job}`: cannot wait for the notify command: {error}");
+            crate::notice::warning(&format!(
+                "job `{job}`: cannot wait for the notify command: {error}"
+            ));
         }
     }
 }
@@ -545,6 +575,7 @@ mod tests {
     use crate::cron::schedule::Spec;
     use crate::cron::store::JobDef;
     use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// A minute boundary long ago, so every test fire is "due".
     const FIRE: i64 = 1_700_000_040;
