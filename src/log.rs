@@ -138,7 +138,7 @@ const SCHEMA: Schema = Schema {
     busy_timeout: BUSY_TIMEOUT,
     synchronous: "NORMAL",
     refuse: refuse_nothing,
-    migrate: migrate,
+    migrate,
 };
 
 /// Brings a log of version `from` (0: new) up to [`SCHEMA_VERSION`].

@@ -227,7 +227,7 @@ const SCHEMA: Schema = Schema {
     busy_timeout: BUSY_TIMEOUT,
     synchronous: "FULL",
     refuse: refuse_apscheduler,
-    migrate: migrate,
+    migrate,
 };
 
 /// The Python tool's APScheduler store is refused: nanopy cannot read its pickled jobs.
