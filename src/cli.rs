@@ -473,52 +473,9 @@ struct Parser {
 impl Parser {
     fn command(&mut self) -> Result<Command> {
         let command = match self.command {
-            "agent" => Command::Agent(AgentArgs {
-                model: self.value("--model")?,
-                provider: self.value("--provider")?,
-                system: self.value(["-s", "--system"])?,
-                files: self
-                    .args
-                    .values_from_str(["-f", "--file"])
-                    .map_err(|error| self.error(error))?,
-                no_stdin: self.flag("--no-stdin"),
-                continue_latest: self.flag(["-c", "--continue"]),
-                session: self.value("--session")?,
-                json: self.flag("--json"),
-                stream: self.flag("--stream"),
-                no_tools: self.flag("--no-tools"),
-                message: self.positionals(0, usize::MAX)?,
-            }),
-            "cron-add" => {
-                let name = self.required("--name")?;
-                let message = self.required("--message")?;
-                let job = self.job_options(Some(message))?;
-                if job.when.is_none() {
-                    return Err(Error::Usage(
-                        "`nanopy cron-add` needs `--cron`, `--at`, `--in` or `--every`".into(),
-                    ));
-                }
-                let command = Command::CronAdd {
-                    name,
-                    job,
-                    replace: self.flag("--replace"),
-                };
-                self.done(command)?
-            }
-            "cron-edit" => {
-                let message = self.value("--message")?;
-                let job = self.job_options(message)?;
-                if job == JobOptions::default() {
-                    return Err(Error::Usage(
-                        "`nanopy cron-edit` needs something to change, like `--message` or `--cron`"
-                            .into(),
-                    ));
-                }
-                Command::CronEdit {
-                    name: self.one()?,
-                    job,
-                }
-            }
+            "agent" => self.agent()?,
+            "cron-add" => self.cron_add()?,
+            "cron-edit" => self.cron_edit()?,
             "cron-list" => {
                 let command = Command::CronList {
                     json: self.flag("--json"),
@@ -528,35 +485,7 @@ impl Parser {
             "cron-remove" => Command::CronRemove { name: self.one()? },
             "cron-enable" => Command::CronEnable { name: self.one()? },
             "cron-disable" => Command::CronDisable { name: self.one()? },
-            "cron-next" => {
-                let count = self.number::<usize>("-n")?.unwrap_or(5);
-                let tz = self.value("--tz")?;
-                let from = self.value("--from")?;
-                let flagged = self.when(false)?;
-                let expression = self.positionals(0, 1)?.pop();
-                let when = match (flagged, expression) {
-                    (Some(when), None) => when,
-                    (None, Some(expression)) => When::Cron(expression),
-                    (Some(when), Some(_)) => {
-                        return Err(Error::Usage(format!(
-                            "`nanopy cron-next` takes an expression or `{}`, not both",
-                            when.flag()
-                        )));
-                    }
-                    (None, None) => {
-                        return Err(Error::Usage(
-                            "`nanopy cron-next` needs an expression, or `--at`, `--in` or `--every`"
-                                .into(),
-                        ));
-                    }
-                };
-                Command::CronNext {
-                    when,
-                    count,
-                    tz,
-                    from,
-                }
-            }
+            "cron-next" => self.cron_next()?,
             "cron-run" => {
                 let command = Command::CronRun {
                     once: self.flag("--once"),
@@ -625,6 +554,89 @@ impl Parser {
             other => return Err(Error::Usage(format!("unknown command `{other}`"))),
         };
         Ok(command)
+    }
+
+    /// `agent [MESSAGE...]` and its flags.
+    fn agent(&mut self) -> Result<Command> {
+        Ok(Command::Agent(AgentArgs {
+            model: self.value("--model")?,
+            provider: self.value("--provider")?,
+            system: self.value(["-s", "--system"])?,
+            files: self
+                .args
+                .values_from_str(["-f", "--file"])
+                .map_err(|error| self.error(error))?,
+            no_stdin: self.flag("--no-stdin"),
+            continue_latest: self.flag(["-c", "--continue"]),
+            session: self.value("--session")?,
+            json: self.flag("--json"),
+            stream: self.flag("--stream"),
+            no_tools: self.flag("--no-tools"),
+            message: self.positionals(0, usize::MAX)?,
+        }))
+    }
+
+    /// `cron-add`: a name, a message and a schedule are required.
+    fn cron_add(&mut self) -> Result<Command> {
+        let name = self.required("--name")?;
+        let message = self.required("--message")?;
+        let job = self.job_options(Some(message))?;
+        if job.when.is_none() {
+            return Err(Error::Usage(
+                "`nanopy cron-add` needs `--cron`, `--at`, `--in` or `--every`".into(),
+            ));
+        }
+        let command = Command::CronAdd {
+            name,
+            job,
+            replace: self.flag("--replace"),
+        };
+        self.done(command)
+    }
+
+    /// `cron-edit NAME`: at least one change.
+    fn cron_edit(&mut self) -> Result<Command> {
+        let message = self.value("--message")?;
+        let job = self.job_options(message)?;
+        if job == JobOptions::default() {
+            return Err(Error::Usage(
+                "`nanopy cron-edit` needs something to change, like `--message` or `--cron`".into(),
+            ));
+        }
+        Ok(Command::CronEdit {
+            name: self.one()?,
+            job,
+        })
+    }
+
+    /// `cron-next EXPR` (or `--at`, `--in`, `--every`).
+    fn cron_next(&mut self) -> Result<Command> {
+        let count = self.number::<usize>("-n")?.unwrap_or(5);
+        let tz = self.value("--tz")?;
+        let from = self.value("--from")?;
+        let flagged = self.when(false)?;
+        let expression = self.positionals(0, 1)?.pop();
+        let when = match (flagged, expression) {
+            (Some(when), None) => when,
+            (None, Some(expression)) => When::Cron(expression),
+            (Some(when), Some(_)) => {
+                return Err(Error::Usage(format!(
+                    "`nanopy cron-next` takes an expression or `{}`, not both",
+                    when.flag()
+                )));
+            }
+            (None, None) => {
+                return Err(Error::Usage(
+                    "`nanopy cron-next` needs an expression, or `--at`, `--in` or `--every`".into(),
+                ));
+            }
+        };
+        Ok(Command::CronNext {
+            when,
+            count,
+            tz,
+            from,
+        })
     }
 
     /// The options `cron-add` and `cron-edit` share.

@@ -15,21 +15,48 @@ use std::path::Path;
 
 /// Runs every check, printing `ok …` or `problem: …` for each; exit 1 if any failed.
 pub fn run(config: &Config) -> Result<()> {
-    let mut problems = 0;
-    let mut report = |ok: bool, text: String| {
+    let mut report = Report { problems: 0 };
+    report.line(
+        true,
+        format!("config `{}` parses", config.config_path.display()),
+    )?;
+    files(config, &mut report)?;
+    stores(config, &mut report)?;
+    let zone = system_zone_name();
+    match load_zone(&zone) {
+        Ok(_) => report.line(true, format!("system time zone `{zone}`"))?,
+        Err(error) => report.line(false, error.to_string())?,
+    }
+    log(config, &mut report)?;
+    providers(config, &mut report)?;
+    mcp_servers(config, &mut report)?;
+    match report.problems {
+        0 => Ok(()),
+        problems => Err(Error::Failed(format!("{problems} problem(s) found"))),
+    }
+}
+
+/// The lines printed so far, and how many were problems.
+struct Report {
+    problems: usize,
+}
+
+impl Report {
+    /// Prints `ok TEXT` or `problem: TEXT`.
+    fn line(&mut self, ok: bool, text: String) -> Result<()> {
         if !ok {
-            problems += 1;
+            self.problems += 1;
         }
         output::line(&if ok {
             format!("ok {text}")
         } else {
             format!("problem: {text}")
         })
-    };
-    report(
-        true,
-        format!("config `{}` parses", config.config_path.display()),
-    )?;
+    }
+}
+
+/// Our files and directory are private to their owner.
+fn files(config: &Config, report: &mut Report) -> Result<()> {
     for (path, want, what) in [
         (config.data_dir.as_path(), 0o700, "data directory"),
         (config.config_path.as_path(), 0o600, "config file"),
@@ -48,21 +75,26 @@ pub fn run(config: &Config) -> Result<()> {
                     path.display()
                 )
             };
-            report(ok, text)?;
+            report.line(ok, text)?;
         }
     }
+    Ok(())
+}
+
+/// The memory and the job store (and jobs stuck without a next fire) can be read.
+fn stores(config: &Config, report: &mut Report) -> Result<()> {
     match Memory::open(&config.memory_path).keys(clock::now()) {
-        Ok(keys) => report(true, format!("memory readable ({} keys)", keys.len()))?,
-        Err(error) => report(false, error.to_string())?,
+        Ok(keys) => report.line(true, format!("memory readable ({} keys)", keys.len()))?,
+        Err(error) => report.line(false, error.to_string())?,
     }
     match Store::open(&config.scheduler_db_path).and_then(|store| store.jobs()) {
         Ok(jobs) => {
-            report(true, format!("job store readable ({} jobs)", jobs.len()))?;
+            report.line(true, format!("job store readable ({} jobs)", jobs.len()))?;
             for job in jobs
                 .iter()
                 .filter(|job| job.enabled && job.next_fire.is_none())
             {
-                report(
+                report.line(
                     false,
                     format!(
                         "job `{}` is enabled but has no next fire (see `nanopy cron-history {}`)",
@@ -71,58 +103,66 @@ pub fn run(config: &Config) -> Result<()> {
                 )?;
             }
         }
-        Err(error) => report(false, error.to_string())?,
+        Err(error) => report.line(false, error.to_string())?,
     }
-    let zone = system_zone_name();
-    match load_zone(&zone) {
-        Ok(_) => report(true, format!("system time zone `{zone}`"))?,
-        Err(error) => report(false, error.to_string())?,
-    }
+    Ok(())
+}
+
+/// The log, when it is on, can be read.
+fn log(config: &Config, report: &mut Report) -> Result<()> {
     if config.log.enabled {
         match Log::open(&config.log.path).and_then(|log| log.sessions()) {
-            Ok(sessions) => report(true, format!("log readable ({} sessions)", sessions.len()))?,
-            Err(error) => report(false, error.to_string())?,
+            Ok(sessions) => {
+                report.line(true, format!("log readable ({} sessions)", sessions.len()))?
+            }
+            Err(error) => report.line(false, error.to_string())?,
         }
     }
-    // Every provider, whether it is the default or only a fallback: a dead fallback is
-    // found now, not at 03:00 when the primary is down too.
+    Ok(())
+}
+
+/// Every provider, whether it is the default or only a fallback: a dead fallback is found
+/// now, not at 03:00 when the primary is down too.
+fn providers(config: &Config, report: &mut Report) -> Result<()> {
     for provider in config.all_providers() {
         let name = &provider.name;
         match Provider::new(provider).and_then(|client| client.probe()) {
-            Ok(text) => report(
+            Ok(text) => report.line(
                 true,
                 format!("provider `{name}`: {text}; key {}", provider.key_source),
             )?,
-            Err(error) => report(false, format!("provider `{name}`: {error}"))?,
+            Err(error) => report.line(false, format!("provider `{name}`: {error}"))?,
         }
     }
+    Ok(())
+}
+
+/// Each enabled MCP server starts and lists its tools.
+fn mcp_servers(config: &Config, report: &mut Report) -> Result<()> {
     for server in config.mcp.iter().filter(|server| server.disabled) {
-        report(true, format!("MCP server `{}` is disabled", server.name))?;
+        report.line(true, format!("MCP server `{}` is disabled", server.name))?;
     }
-    if let Some(servers) = crate::mcp::Servers::new(config) {
-        crate::process_group::kill_groups_on_signals();
-        for (name, listed) in servers.check_each() {
-            match listed {
-                Ok((era, tools)) if tools.is_empty() => report(
-                    true,
-                    format!("MCP server `{name}` started ({era}); it offers no tools"),
-                )?,
-                Ok((era, tools)) => report(
-                    true,
-                    format!(
-                        "MCP server `{name}` started ({era}); tools: {}",
-                        tools.join(", ")
-                    ),
-                )?,
-                Err(why) => report(false, format!("MCP server `{name}`: {why}"))?,
-            }
+    let Some(servers) = crate::mcp::Servers::new(config) else {
+        return Ok(());
+    };
+    crate::process_group::kill_groups_on_signals();
+    for (name, listed) in servers.check_each() {
+        match listed {
+            Ok((era, tools)) if tools.is_empty() => report.line(
+                true,
+                format!("MCP server `{name}` started ({era}); it offers no tools"),
+            )?,
+            Ok((era, tools)) => report.line(
+                true,
+                format!(
+                    "MCP server `{name}` started ({era}); tools: {}",
+                    tools.join(", ")
+                ),
+            )?,
+            Err(why) => report.line(false, format!("MCP server `{name}`: {why}"))?,
         }
     }
-    if problems > 0 {
-        Err(Error::Failed(format!("{problems} problem(s) found")))
-    } else {
-        Ok(())
-    }
+    Ok(())
 }
 
 fn mode_of(path: &Path) -> Option<u32> {

@@ -139,147 +139,140 @@ fn directive(words: &[String]) -> Option<Directive> {
 
 /// A directive form at the very start of `words`.
 fn directive_form(words: &[String], polite: bool) -> Option<Directive> {
-    let first = words.first()?;
+    words.first()?;
     // "call me Captain", "refer to me as Dr. Hale", "panggil aku Kapten".
-    if address_directive(words) {
-        return Some(Directive {
-            standing: true,
-            polite,
-        });
-    }
-    // "no more rhetorical questions" (not "no more than two").
-    if let Some(rest) = starts_with_phrase(words, "no more")
-        && rest
-            .first()
-            .is_some_and(|word| word != "than" && word != "of")
+    let standing = if address_directive(words) {
+        Some(true)
+    } else {
+        no_more_form(words)
+            .or_else(|| no_noun_form(words))
+            .or_else(|| prohibition_form(words))
+            .or_else(|| second_person_form(words))
+            .or_else(|| desire_form(words))
+            .unwrap_or_else(|| imperative_form(words))
+    };
+    standing.map(|standing| Directive { standing, polite })
+}
+
+/// What one directive form makes of the words: `None` when they are not in this form;
+/// otherwise its verdict, `Some(None)` for not a directive and `Some(Some(standing))` for one
+/// (`standing`: it needs no marker like "from now on" to be a standing instruction).
+type Verdict = Option<Option<bool>>;
+
+/// "no more rhetorical questions" (not "no more than two").
+fn no_more_form(words: &[String]) -> Verdict {
+    let rest = starts_with_phrase(words, "no more")?;
+    if !rest
+        .first()
+        .is_some_and(|word| word != "than" && word != "of")
     {
-        // "no more tickets are available" describes; "no more questions, thanks" closes.
-        let describes = rest.iter().take(4).any(|word| {
-            [
-                "is",
-                "are",
-                "was",
-                "were",
-                "left",
-                "available",
-                "thanks",
-                "thank",
-            ]
-            .contains(&word.as_str())
-        });
-        return (!describes).then_some(Directive {
-            standing: true,
-            polite,
-        });
-    }
-    // "no emojis from now on": a prohibition that needs its scope.
-    if first == "no"
-        && words.get(1).is_some_and(|word| {
-            word.chars().all(char::is_alphabetic)
-                && !["way", "problem", "worries", "idea", "thanks", "need", "one"]
-                    .contains(&word.as_str())
-        })
-    {
-        return Some(Directive {
-            standing: false,
-            polite,
-        });
-    }
-    // Prohibitions of a behaviour: "don't use", "never start", "stop apologizing",
-    // "jangan pakai", "nggak usah jelasin".
-    if let Some(rest) = longest_prefix(words, PROHIBITIONS) {
-        let rest = skip_habits(rest);
-        let rest = starts_with_any(rest, SECOND_PERSON).map_or(rest, skip_habits);
-        if let Some(verb) = rest.first() {
-            // "stop the timer" is not about the assistant; "stop calling me", "stop pakai"
-            // and "berhenti minta maaf" are.
-            let gerund = verb.ends_with("ing") && verb.len() > 4;
-            if is_behaviour_verb(verb, rest)
-                || (["stop", "quit"].contains(&first.as_str()) && gerund)
-            {
-                return Some(Directive {
-                    standing: true,
-                    polite,
-                });
-            }
-        }
-        if ["avoid", "hindari", "hindarin"].contains(&first.as_str()) && !rest.is_empty() {
-            return Some(Directive {
-                standing: true,
-                polite,
-            });
-        }
         return None;
     }
-    // "you should always …", "kamu harus selalu …", "your answers should …".
-    if SECOND_PERSON.contains(&first.as_str()) || is_answer_subject(words) {
-        let rest = &words[if is_answer_subject(words) {
-            subject_len(words)
-        } else {
-            1
-        }..];
-        let rest = skip_habits(rest);
-        if let Some(rest) = starts_with_any(rest, MODALS) {
-            let rest = skip_habits(starts_with_phrase(rest, "to").unwrap_or(rest));
-            let rest = starts_with_phrase(rest, "to").unwrap_or(rest);
-            let rest = skip_habits(rest);
-            if rest
-                .first()
-                .is_some_and(|verb| is_behaviour_verb(verb, rest))
-                || is_answer_subject(words)
-            {
-                return Some(Directive {
-                    standing: false,
-                    polite,
-                });
-            }
+    // "no more tickets are available" describes; "no more questions, thanks" closes.
+    let describes = rest.iter().take(4).any(|word| {
+        [
+            "is",
+            "are",
+            "was",
+            "were",
+            "left",
+            "available",
+            "thanks",
+            "thank",
+        ]
+        .contains(&word.as_str())
+    });
+    Some((!describes).then_some(true))
+}
+
+/// "no emojis from now on": a prohibition that needs its scope.
+fn no_noun_form(words: &[String]) -> Verdict {
+    let noun = words.get(1).filter(|_| words[0] == "no")?;
+    let prohibits = noun.chars().all(char::is_alphabetic)
+        && !["way", "problem", "worries", "idea", "thanks", "need", "one"].contains(&noun.as_str());
+    prohibits.then_some(Some(false))
+}
+
+/// Prohibitions of a behaviour: "don't use", "never start", "stop apologizing",
+/// "jangan pakai", "nggak usah jelasin".
+fn prohibition_form(words: &[String]) -> Verdict {
+    let first = &words[0];
+    let rest = longest_prefix(words, PROHIBITIONS)?;
+    let rest = skip_habits(rest);
+    let rest = starts_with_any(rest, SECOND_PERSON).map_or(rest, skip_habits);
+    if let Some(verb) = rest.first() {
+        // "stop the timer" is not about the assistant; "stop calling me", "stop pakai"
+        // and "berhenti minta maaf" are.
+        let gerund = verb.ends_with("ing") && verb.len() > 4;
+        if is_behaviour_verb(verb, rest) || (["stop", "quit"].contains(&first.as_str()) && gerund) {
+            return Some(Some(true));
         }
-        if is_answer_subject(words) {
-            return Some(Directive {
-                standing: false,
-                polite,
-            });
-        }
+    }
+    let avoid = ["avoid", "hindari", "hindarin"].contains(&first.as_str()) && !rest.is_empty();
+    Some(avoid.then_some(true))
+}
+
+/// "you should always …", "kamu harus selalu …", "your answers should …".
+fn second_person_form(words: &[String]) -> Verdict {
+    let answer_subject = is_answer_subject(words);
+    if !SECOND_PERSON.contains(&words[0].as_str()) && !answer_subject {
         return None;
     }
-    // "I want you to …", "I want every answer to …", "aku mau kamu selalu …".
-    if let Some(rest) = longest_prefix(words, DESIRE_FRAMES) {
-        let addressed = rest.iter().take(4).any(|word| {
-            SECOND_PERSON.contains(&word.as_str()) || ANSWER_NOUNS.contains(&word.as_str())
-        });
-        let starts_with_verb = rest
+    let rest = &words[if answer_subject {
+        subject_len(words)
+    } else {
+        1
+    }..];
+    let rest = skip_habits(rest);
+    if let Some(rest) = starts_with_any(rest, MODALS) {
+        let rest = skip_habits(starts_with_phrase(rest, "to").unwrap_or(rest));
+        let rest = starts_with_phrase(rest, "to").unwrap_or(rest);
+        let rest = skip_habits(rest);
+        if rest
             .first()
-            .is_some_and(|verb| is_behaviour_verb(verb, rest));
-        if !addressed && !starts_with_verb {
-            return None;
+            .is_some_and(|verb| is_behaviour_verb(verb, rest))
+        {
+            return Some(Some(false));
         }
-        let after = rest
-            .iter()
-            .position(|word| word == "to" || SECOND_PERSON.contains(&word.as_str()))
-            .map_or(rest, |at| &rest[at + 1..]);
-        let after = skip_habits(starts_with_phrase(after, "to").unwrap_or(after));
-        let habit = rest
-            .iter()
-            .take(5)
-            .any(|word| HABITS[..3].contains(&word.as_str()));
-        let verb = after
-            .first()
-            .is_some_and(|verb| is_behaviour_verb(verb, after));
-        return (verb || habit || starts_with_verb).then_some(Directive {
-            standing: false,
-            polite,
-        });
     }
-    // An imperative: "reply in Spanish …", "always assume …", "selalu jawab …".
+    Some(answer_subject.then_some(false))
+}
+
+/// "I want you to …", "I want every answer to …", "aku mau kamu selalu …".
+fn desire_form(words: &[String]) -> Verdict {
+    let rest = longest_prefix(words, DESIRE_FRAMES)?;
+    let addressed = rest.iter().take(4).any(|word| {
+        SECOND_PERSON.contains(&word.as_str()) || ANSWER_NOUNS.contains(&word.as_str())
+    });
+    let starts_with_verb = rest
+        .first()
+        .is_some_and(|verb| is_behaviour_verb(verb, rest));
+    if !addressed && !starts_with_verb {
+        return Some(None);
+    }
+    let after = rest
+        .iter()
+        .position(|word| word == "to" || SECOND_PERSON.contains(&word.as_str()))
+        .map_or(rest, |at| &rest[at + 1..]);
+    let after = skip_habits(starts_with_phrase(after, "to").unwrap_or(after));
+    let habit = rest
+        .iter()
+        .take(5)
+        .any(|word| HABITS[..3].contains(&word.as_str()));
+    let verb = after
+        .first()
+        .is_some_and(|verb| is_behaviour_verb(verb, after));
+    Some((verb || habit || starts_with_verb).then_some(false))
+}
+
+/// An imperative: "reply in Spanish …", "always assume …", "selalu jawab …".
+fn imperative_form(words: &[String]) -> Option<bool> {
     let rest = skip_habits(words);
     let verb = rest.first()?;
     if FIRST_PERSON.contains(&verb.as_str()) {
         return None;
     }
-    is_behaviour_verb(verb, rest).then_some(Directive {
-        standing: false,
-        polite,
-    })
+    is_behaviour_verb(verb, rest).then_some(false)
 }
 
 /// "call me X", "refer to me as X", "address me as X", "panggil aku X", "sebut saya X".
