@@ -383,11 +383,20 @@ def main():
     # Warm the data directory (config, memory) so the turn measures the steady state.
     measure([binary, "agent", "hello"], env=env, runs=3)
     turn_ms, turn_rss = measure([binary, "agent", "hello"], env=env, runs=RUNS_TURN)
-    row("agent turn: time added over the server (median)", turn_ms - rtt_ms, 3.0, "ms",
-        "bare exchange %.2f ms, nanopy %.2f ms, curl %.2f ms; nanopy/curl %.2fx"
-        % (rtt_ms, turn_ms, curl_ms, turn_ms / curl_ms))
-    row("agent turn: peak RSS (median)", turn_rss / 1024, 4.0, "MB",
-        "curl %.2f MB" % (curl_rss / 1024))
+    # The same turn with the log turned off: what recording a turn costs.
+    quiet_home, quiet_env = new_home(base_url)
+    write_config(quiet_home, {"provider": {"base_url": base_url, "model": "bench"},
+                              "log": {"enabled": False}})
+    measure([binary, "agent", "hello"], env=quiet_env, runs=3)
+    unlogged_ms, unlogged_rss = measure([binary, "agent", "hello"], env=quiet_env,
+                                        runs=RUNS_TURN)
+    shutil.rmtree(quiet_home, ignore_errors=True)
+    row("agent turn, logged: time added over the server", turn_ms - rtt_ms, 1.0, "ms",
+        "bare exchange %.2f ms, nanopy %.2f ms, curl %.2f ms; nanopy/curl %.2fx; "
+        "unlogged turn %.2f ms added" % (rtt_ms, turn_ms, curl_ms, turn_ms / curl_ms,
+                                         unlogged_ms - rtt_ms))
+    row("agent turn, logged: peak RSS (median)", turn_rss / 1024, 2.2, "MB",
+        "curl %.2f MB, unlogged turn %.2f MB" % (curl_rss / 1024, unlogged_rss / 1024))
     shutil.rmtree(home, ignore_errors=True)
 
     # A dead primary (a closed port) with the stand-in server as fallback: what the dead

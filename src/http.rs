@@ -4,26 +4,76 @@
 
 use crate::config::ProviderConfig;
 use crate::error::{Error, Result};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// The one way we build an HTTP client: our user agent, proxies from the environment
 /// (`HTTPS_PROXY`, `NO_PROXY`), rustls with bundled roots, and error statuses returned as
 /// answers, because the server's own message is what the user needs.
 pub fn http_agent() -> ureq::Agent {
-    agent_config().build().new_agent()
+    new_agent(agent_config().build())
+}
+
+fn new_agent(config: ureq::config::Config) -> ureq::Agent {
+    ureq::Agent::with_parts(config, DefaultConnector::default(), LiteralFirst::default())
+}
+
+/// Resolves names as ureq does, but takes an address written as an IP literal (a local
+/// server: `http://127.0.0.1:8080/v1`) as it is. ureq starts a thread for every lookup that has
+/// a timeout, literals included: a 2 MiB stack mapped and unmapped per request.
+#[derive(Debug, Default)]
+struct LiteralFirst(DefaultResolver);
+
+impl Resolver for LiteralFirst {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or("");
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>();
+        let port = uri.port_u16().or_else(|| match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        });
+        match (literal, port) {
+            (Ok(ip), Some(port)) => {
+                let mut addresses = self.empty();
+                addresses.push(SocketAddr::new(ip, port));
+                Ok(addresses)
+            }
+            _ => self.0.resolve(uri, config, timeout),
+        }
+    }
 }
 
 fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .user_agent(concat!("nanopy/", env!("CARGO_PKG_VERSION")))
+        // ureq's default buffers are 128 KiB each way, allocated and zeroed for every
+        // connection: more than half of a turn's instructions and 64 page faults. Response
+        // headers must fit the input buffer (a provider's are 1–2 KiB); bodies stream through.
+        .input_buffer_size(IO_BUFFER_BYTES)
+        .output_buffer_size(IO_BUFFER_BYTES)
 }
+
+/// The size of each of a connection's two buffers; the largest response header accepted.
+const IO_BUFFER_BYTES: usize = 16 * 1024;
 
 /// A client that follows no redirect: the provider's (a POST with the key must not wander
 /// off, and the answer says where it pointed, so the user can fix `base_url`, SPEC §6) and
 /// MCP over HTTP.
 pub fn no_redirect_agent() -> ureq::Agent {
-    agent_config().max_redirects(0).build().new_agent()
+    new_agent(agent_config().max_redirects(0).build())
 }
 
 /// A page fetched for `-f URL`: its media type and its text.
@@ -124,6 +174,29 @@ pub fn redact_userinfo(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_literals_resolve_as_written_and_names_through_the_system() {
+        let resolve = |url: &str| {
+            let uri: Uri = url.parse().unwrap();
+            let config = agent_config().build();
+            LiteralFirst::default()
+                .resolve(&uri, &config, NextTimeout::default())
+                .unwrap()
+                .to_vec()
+        };
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(resolve("http://127.0.0.1:8080/v1"), [v4]);
+        let v6: SocketAddr = "[::1]:443".parse().unwrap();
+        assert_eq!(resolve("https://[::1]/v1"), [v6]);
+        let v4_default: SocketAddr = "10.1.2.3:80".parse().unwrap();
+        assert_eq!(resolve("http://10.1.2.3/x"), [v4_default]);
+        assert!(
+            resolve("http://localhost:9/")
+                .iter()
+                .all(|address| address.ip().is_loopback() && address.port() == 9)
+        );
+    }
 
     #[test]
     fn credentials_in_urls_are_redacted() {

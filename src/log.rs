@@ -14,6 +14,8 @@ use std::time::Duration;
 const SCHEMA_VERSION: i64 = 1;
 /// How long a statement waits for another process's write before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Turns whose id is a multiple of this prune the log (see [`Log::record`]).
+const PRUNE_EVERY: i64 = 32;
 /// Each stored text (a message, a reply, a tool result) is capped at this many bytes, so one
 /// huge piped input does not make every later turn of its session read a megabyte.
 pub const MAX_STORED_TEXT: usize = 32 * 1024;
@@ -174,11 +176,6 @@ impl Log {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::log(&self.db.path))?;
-        if keep_days > 0 {
-            let cutoff = record.time - keep_days.min(1 << 20) as i64 * 86_400;
-            tx.execute("DELETE FROM turns WHERE time < ?1", [cutoff])
-                .map_err(Error::log(&self.db.path))?;
-        }
         tx.prepare_cached(
             "INSERT INTO turns (time, day, session, conversation, job, provider, model, message,
                                 messages, reply, tool_calls, prompt_tokens, completion_tokens,
@@ -207,6 +204,14 @@ impl Log {
         })
         .map_err(Error::log(&self.db.path))?;
         let id = tx.last_insert_rowid();
+        // Pruning compiles and runs a second statement; every turn paid for it while days
+        // pass between turns that have anything to prune. Once every PRUNE_EVERY turns keeps
+        // the log within a few dozen turns of `keep_days`.
+        if keep_days > 0 && id % PRUNE_EVERY == 0 {
+            let cutoff = record.time - keep_days.min(1 << 20) as i64 * 86_400;
+            tx.execute("DELETE FROM turns WHERE time < ?1", [cutoff])
+                .map_err(Error::log(&self.db.path))?;
+        }
         tx.commit().map_err(Error::log(&self.db.path))?;
         Ok(id)
     }
@@ -570,10 +575,15 @@ mod tests {
         log.record(&old, 0).unwrap();
         log.record(&record(&session, &[], None), 0).unwrap();
         assert_eq!(log.sessions().unwrap()[0].turns, 2);
-        // 1 000 000 s is 11.6 days: a 10-day log forgets the turn at time 0.
+        // 1 000 000 s is 11.6 days: a 10-day log forgets the turn at time 0, at the next turn
+        // whose id is a multiple of PRUNE_EVERY.
+        for id in 3..PRUNE_EVERY {
+            log.record(&record(&session, &[], None), 10).unwrap();
+            assert_eq!(log.sessions().unwrap()[0].turns, id, "not pruned yet");
+        }
         log.record(&record(&session, &[], None), 10).unwrap();
-        assert_eq!(log.sessions().unwrap()[0].turns, 2);
-        assert_eq!(log.clear_session("s").unwrap(), 2);
+        assert_eq!(log.sessions().unwrap()[0].turns, PRUNE_EVERY - 1);
+        assert_eq!(log.clear_session("s").unwrap() as i64, PRUNE_EVERY - 1);
         assert!(log.sessions().unwrap().is_empty());
     }
 
