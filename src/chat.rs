@@ -120,7 +120,7 @@ pub struct ChatReply {
 }
 
 /// A model that answers chat requests: what the turn's tool-call loop talks to. The
-/// OpenAI-compatible [`crate::provider::Provider`] is one; a fallback chain of providers, or a scripted fake in
+/// OpenAI-compatible `Provider` (provider.rs) is one; a fallback chain of providers, or a scripted fake in
 /// tests, is another.
 pub trait Chat {
     /// One answer to `request`. With `request.stream`, `on_text` gets each piece of text as

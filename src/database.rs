@@ -75,7 +75,7 @@ impl Database {
                 path,
             ))?;
         }
-        let conn = Connection::open(path).map_err(Error::database(kind, path))?;
+        let conn = Connection::open(path).map_err(Error::database(kind.label(), path))?;
         let mut database = Database {
             conn,
             path: path.to_path_buf(),
@@ -87,7 +87,7 @@ impl Database {
                 if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) =>
             {
                 Error::DatabaseRefused {
-                    kind,
+                    what: kind.label(),
                     path,
                     reason: format!(
                         "the file is not an SQLite database; move it away to start a new {}",
@@ -103,7 +103,7 @@ impl Database {
 
     /// An error of this file, for `map_err` on rusqlite results.
     fn error(&self) -> impl FnOnce(rusqlite::Error) -> Error {
-        Error::database(self.kind, &self.path)
+        Error::database(self.kind.label(), &self.path)
     }
 
     fn prepare(&mut self, schema: &Schema) -> Result<()> {
@@ -145,7 +145,7 @@ impl Database {
         });
         match reason {
             Some(reason) => Err(Error::DatabaseRefused {
-                kind: self.kind,
+                what: self.kind.label(),
                 path: self.path.clone(),
                 reason,
             }),
@@ -156,7 +156,7 @@ impl Database {
     /// Brings an older schema forward, in one transaction; another process may have done it
     /// meanwhile, so the version is read again under the write lock.
     fn migrate(&mut self, schema: &Schema) -> Result<()> {
-        let error = Error::database(self.kind, &self.path);
+        let error = Error::database(self.kind.label(), &self.path);
         let result = (|| {
             let tx = self
                 .conn

@@ -1,6 +1,5 @@
 //! The one error type of the program, and the exit code each kind of error maps to.
 
-use crate::database::Kind;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -39,14 +38,15 @@ pub enum Error {
     Locked { path: PathBuf, holder: String },
     /// The job store or the log could not be opened, read or written. Exit 3.
     Database {
-        kind: Kind,
+        /// `job store` or `log`.
+        what: &'static str,
         path: PathBuf,
         source: rusqlite::Error,
     },
     /// The job store or the log is a file nanopy will not use (the Python tool's APScheduler
     /// store, a newer schema, not a database); it is left as it is. Exit 3.
     DatabaseRefused {
-        kind: Kind,
+        what: &'static str,
         path: PathBuf,
         reason: String,
     },
@@ -102,14 +102,14 @@ impl Error {
     }
 
     /// An error of the job store or the log, for `map_err` on rusqlite results.
-    pub fn database(kind: Kind, path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
+    pub fn database(what: &'static str, path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
         let path = path.to_path_buf();
-        move |source| Error::Database { kind, path, source }
+        move |source| Error::Database { what, path, source }
     }
 
     /// A job-store error, for `map_err` on rusqlite results.
     pub fn store(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
-        Error::database(Kind::JobStore, path)
+        Error::database("job store", path)
     }
 
     /// Whether another provider could succeed where this failure happened (SPEC §9): the
@@ -128,7 +128,7 @@ impl Error {
 
     /// A conversation-log error, for `map_err` on rusqlite results.
     pub fn log(path: &Path) -> impl FnOnce(rusqlite::Error) -> Error {
-        Error::database(Kind::Log, path)
+        Error::database("log", path)
     }
 }
 
@@ -167,11 +167,11 @@ impl fmt::Display for Error {
                 "`{}` is locked by {holder}; try again when it has finished",
                 path.display()
             ),
-            Error::Database { kind, path, source } => {
-                write!(f, "{} `{}`: {source}", kind.label(), path.display())
+            Error::Database { what, path, source } => {
+                write!(f, "{what} `{}`: {source}", path.display())
             }
-            Error::DatabaseRefused { kind, path, reason } => {
-                write!(f, "{} `{}`: {reason}", kind.label(), path.display())
+            Error::DatabaseRefused { what, path, reason } => {
+                write!(f, "{what} `{}`: {reason}", path.display())
             }
             Error::Provider {
                 endpoint, message, ..
