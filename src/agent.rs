@@ -13,7 +13,7 @@ use crate::fallback::{Clients, Fallback};
 use crate::feedback;
 use crate::input::{self, Piece};
 use crate::memory::Memory;
-use crate::rules;
+use crate::rules::{self, Rule};
 use crate::tools::{Caller, Registry};
 use crate::turn::{ToolRun, Turn};
 use serde_json::{Map, Value};
@@ -137,13 +137,11 @@ impl<'c> Agent<'c> {
         let exchange = converse(&chain, &self.registry, &model, messages, options, on_text)?;
         let answered = chain.answered();
         *asked = Some(answered.provider.name.clone());
-        // A learned rule is always the newest, so its number is the count of rules in force.
-        let rule_number = rule_learned.as_ref().map(|_| rules_in_force.len());
         Ok(Turn {
             reply: exchange.reply,
             tool_calls: exchange.tool_calls,
-            rule_learned,
-            rule_number,
+            rule_number: rule_learned.as_ref().map(|rule| rule.number),
+            rule_learned: rule_learned.map(|rule| rule.text),
             model: exchange.model.unwrap_or_else(|| answered.model.clone()),
             usage: exchange.usage,
             provider: asked.clone(),
@@ -160,17 +158,19 @@ fn learn(
     message: &str,
     caller: Caller,
     now: i64,
-) -> Result<(Option<String>, Vec<String>)> {
-    let rule = match caller {
+) -> Result<(Option<Rule>, Vec<Rule>)> {
+    let detected = match caller {
         Caller::User => feedback::detect(message),
         Caller::Job => None,
     };
     // Learning returns the rules in force, so the file is read once either way.
-    let rules = match &rule {
-        Some(rule) => rules::learn(memory, rule, now)?,
-        None => rules::list(memory, now)?,
-    };
-    Ok((rule, rules))
+    match detected {
+        Some(text) => {
+            let (rule, rules) = rules::learn(memory, &text, now)?;
+            Ok((Some(rule), rules))
+        }
+        None => Ok((None, rules::list(memory, now)?)),
+    }
 }
 
 /// The messages of a request: one system message, the conversation so far, then the user's

@@ -66,7 +66,7 @@ pub enum Command {
     MemoryKeys,
     Rules,
     RulesForget {
-        number: usize,
+        number: u64,
     },
     RulesClear,
     Log {

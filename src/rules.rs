@@ -10,74 +10,92 @@ use serde_json::Value;
 
 /// The memory key of the newest rule, shared with the Python tool.
 pub const LAST_KEY: &str = "rules.last";
-/// The memory key of the rule history.
+/// The memory key of the rule history: `[{"number": 3, "rule": "…"}, …]`, oldest first. An
+/// older nanopy wrote plain strings; those are numbered by their place, as `rules` showed them.
 pub const HISTORY_KEY: &str = "rules.history";
+/// The memory key of the number the next new rule gets: numbers are never reused, also not
+/// after `rules-clear`.
+pub const NEXT_KEY: &str = "rules.next";
 /// How many rules we keep.
 pub const MAX_RULES: usize = 20;
 
+/// A learned rule and the number it was given when it was learned (SPEC §3.2): forgetting
+/// other rules never changes it, so the number a note printed last week still names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub number: u64,
+    pub text: String,
+}
+
 /// The rules in force, oldest first.
-pub fn list(memory: &Memory, now: i64) -> Result<Vec<String>> {
-    memory.inspect(now, |entries| {
-        from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY))
+pub fn list(memory: &Memory, now: i64) -> Result<Vec<Rule>> {
+    memory.inspect(now, |entries| Book::read(entries).rules)
+}
+
+/// Records a newly learned rule; returns it (with its number) and the rules now in force,
+/// oldest first. Saying a rule again moves it to the newest place with the number it has
+/// instead of storing it twice (compared case-insensitively), so it wins over rules said since.
+pub fn learn(memory: &Memory, text: &str, now: i64) -> Result<(Rule, Vec<Rule>)> {
+    memory.modify(now, |entries| {
+        let mut book = Book::read(entries);
+        let rule = match book.rules.iter().position(|old| same_rule(&old.text, text)) {
+            Some(at) => Rule {
+                text: text.to_string(),
+                ..book.rules.remove(at)
+            },
+            None => {
+                book.next += 1;
+                Rule {
+                    number: book.next - 1,
+                    text: text.to_string(),
+                }
+            }
+        };
+        book.rules.push(rule.clone());
+        let excess = book.rules.len().saturating_sub(MAX_RULES);
+        book.rules.drain(..excess);
+        book.write(entries);
+        Ok((rule, book.rules))
     })
 }
 
-/// Records a newly learned rule and returns the rules now in force, oldest first. Saying a rule
-/// again moves it to the newest place instead of storing it twice (compared
-/// case-insensitively), so it wins over rules said since.
-pub fn learn(memory: &Memory, rule: &str, now: i64) -> Result<Vec<String>> {
+/// Forgets rule `number` (as `rules` lists it) and returns its text. `rules.last` follows: it
+/// becomes the newest rule left, or goes when none is left. A number that names no kept rule
+/// is exit 2.
+pub fn forget(memory: &Memory, number: u64, now: i64) -> Result<String> {
     memory.modify(now, |entries| {
-        let mut rules = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY));
-        rules.retain(|old| !same_rule(old, rule));
-        rules.push(rule.to_string());
-        let excess = rules.len().saturating_sub(MAX_RULES);
-        rules.drain(..excess);
-        entries.insert(LAST_KEY, &Value::from(rule));
-        entries.insert(HISTORY_KEY, &Value::from(rules.clone()));
-        Ok(rules)
-    })
-}
-
-/// Forgets rule `number` (1 is the oldest, as `rules` lists them) and returns it. `rules.last`
-/// follows: it becomes the newest rule left, or goes when none is left.
-pub fn forget(memory: &Memory, number: usize, now: i64) -> Result<String> {
-    memory.modify(now, |entries| {
-        let mut rules = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY));
-        if number == 0 || number > rules.len() {
+        let mut book = Book::read(entries);
+        let Some(at) = book.rules.iter().position(|rule| rule.number == number) else {
+            let kept: Vec<String> = book.rules.iter().map(|r| r.number.to_string()).collect();
             return Err(Error::Input(format!(
-                "there is no rule {number}: there {} (see `nanopy rules`)",
-                match rules.len() {
-                    0 => "are no rules".to_string(),
-                    1 => "is 1 rule".to_string(),
-                    n => format!("are {n} rules"),
+                "there is no rule {number}: {} (see `nanopy rules`)",
+                match kept.len() {
+                    0 => "there are no rules".to_string(),
+                    1 => format!("there is 1 rule, numbered {}", kept[0]),
+                    n => format!("there are {n} rules, numbered {}", kept.join(", ")),
                 }
             )));
-        }
-        let forgotten = rules.remove(number - 1);
-        match rules.last() {
-            Some(last) => entries.insert(LAST_KEY, &Value::from(last.as_str())),
-            None => {
-                entries.remove(LAST_KEY);
-            }
-        }
-        entries.insert(HISTORY_KEY, &Value::from(rules));
-        Ok(forgotten)
+        };
+        let forgotten = book.rules.remove(at);
+        book.write(entries);
+        Ok(forgotten.text)
     })
 }
 
-/// Forgets every learned rule; returns how many there were.
+/// Forgets every learned rule; returns how many there were. Their numbers are not reused.
 pub fn clear(memory: &Memory, now: i64) -> Result<usize> {
     memory.modify(now, |entries: &mut Entries| {
-        let count = from_values(entries.get(HISTORY_KEY), entries.get(LAST_KEY)).len();
-        entries.remove(HISTORY_KEY);
-        entries.remove(LAST_KEY);
+        let mut book = Book::read(entries);
+        let count = book.rules.len();
+        book.rules.clear();
+        book.write(entries);
         Ok(count)
     })
 }
 
 /// The one system message every request starts with: the configured prompt, then the rules,
 /// newest last, marked as standing preferences where newer ones win.
-pub fn system_message(prompt: &str, rules: &[String]) -> String {
+pub fn system_message(prompt: &str, rules: &[Rule]) -> String {
     if rules.is_empty() {
         return prompt.to_string();
     }
@@ -86,8 +104,8 @@ pub fn system_message(prompt: &str, rules: &[String]) -> String {
         "\n\nStanding preferences the user has given (oldest first; when two conflict, the \
          later one wins). Follow them in every answer:",
     );
-    for (number, rule) in rules.iter().enumerate() {
-        text.push_str(&format!("\n{}. {rule}", number + 1));
+    for (place, rule) in rules.iter().enumerate() {
+        text.push_str(&format!("\n{}. {}", place + 1, rule.text));
     }
     text
 }
@@ -97,21 +115,71 @@ fn same_rule(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
-fn from_values(history: Option<Value>, last: Option<Value>) -> Vec<String> {
-    let mut rules: Vec<String> = match history {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
-    // A newer rule written by the Python tool (only `rules.last`) still counts.
-    if let Some(Value::String(last)) = last
-        && !rules.iter().any(|rule| same_rule(rule, &last))
-    {
-        rules.push(last);
+/// The rules as stored, and the next number to give.
+struct Book {
+    rules: Vec<Rule>,
+    next: u64,
+}
+
+impl Book {
+    fn read(entries: &Entries) -> Book {
+        let mut rules: Vec<Rule> = match entries.get(HISTORY_KEY) {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .filter_map(|(place, item)| match item {
+                    // An older nanopy's plain list: numbered as `rules` showed it.
+                    Value::String(text) => Some(Rule {
+                        number: place as u64 + 1,
+                        text,
+                    }),
+                    Value::Object(map) => Some(Rule {
+                        number: map.get("number")?.as_u64()?,
+                        text: map.get("rule")?.as_str()?.to_string(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let highest = rules.iter().map(|rule| rule.number).max().unwrap_or(0);
+        let mut next = entries
+            .get(NEXT_KEY)
+            .and_then(|value| value.as_u64())
+            .unwrap_or(0)
+            .max(highest + 1);
+        // A newer rule written by the Python tool (only `rules.last`) still counts.
+        if let Some(Value::String(last)) = entries.get(LAST_KEY)
+            && !rules.iter().any(|rule| same_rule(&rule.text, &last))
+        {
+            rules.push(Rule {
+                number: next,
+                text: last,
+            });
+            next += 1;
+        }
+        Book { rules, next }
     }
-    rules
+
+    fn write(&self, entries: &mut Entries) {
+        let history: Vec<Value> = self
+            .rules
+            .iter()
+            .map(|rule| serde_json::json!({"number": rule.number, "rule": rule.text}))
+            .collect();
+        match self.rules.last() {
+            Some(last) => entries.insert(LAST_KEY, &Value::from(last.text.as_str())),
+            None => {
+                entries.remove(LAST_KEY);
+            }
+        }
+        if history.is_empty() {
+            entries.remove(HISTORY_KEY);
+        } else {
+            entries.insert(HISTORY_KEY, &Value::Array(history));
+        }
+        entries.insert(NEXT_KEY, &Value::from(self.next));
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +190,22 @@ mod tests {
         Memory::open(&crate::test_support::scratch_dir(name).join("memory.json"))
     }
 
+    fn texts(memory: &Memory) -> Vec<String> {
+        list(memory, 0)
+            .unwrap()
+            .into_iter()
+            .map(|rule| rule.text)
+            .collect()
+    }
+
+    fn numbers(memory: &Memory) -> Vec<u64> {
+        list(memory, 0)
+            .unwrap()
+            .iter()
+            .map(|rule| rule.number)
+            .collect()
+    }
+
     #[test]
     fn history_keeps_newest_twenty_without_duplicates() {
         let memory = memory("history");
@@ -129,7 +213,7 @@ mod tests {
             learn(&memory, &format!("rule {n}"), 0).unwrap();
         }
         learn(&memory, "RULE 10", 0).unwrap();
-        let rules = list(&memory, 0).unwrap();
+        let rules = texts(&memory);
         assert_eq!(rules.len(), MAX_RULES);
         assert_eq!(rules.last().unwrap(), "RULE 10");
         assert_eq!(
@@ -150,12 +234,10 @@ mod tests {
     fn python_rules_last_alone_counts_as_history() {
         let memory = memory("python");
         std::fs::write(memory.path(), r#"{"rules.last": "be brief"}"#).unwrap();
-        assert_eq!(list(&memory, 0).unwrap(), vec!["be brief"]);
+        assert_eq!(texts(&memory), vec!["be brief"]);
         learn(&memory, "answer in English", 0).unwrap();
-        assert_eq!(
-            list(&memory, 0).unwrap(),
-            vec!["be brief", "answer in English"]
-        );
+        assert_eq!(texts(&memory), vec!["be brief", "answer in English"]);
+        assert_eq!(numbers(&memory), [1, 2]);
     }
 
     #[test]
@@ -165,11 +247,14 @@ mod tests {
             learn(&memory, rule, 0).unwrap();
         }
         assert_eq!(forget(&memory, 3, 0).unwrap(), "c");
-        assert_eq!(list(&memory, 0).unwrap(), vec!["a", "b"]);
+        assert_eq!(texts(&memory), vec!["a", "b"]);
         // `rules.last` moved to `b`, so `c` does not come back through it.
         assert_eq!(memory.get(LAST_KEY, 0).unwrap(), Some(Value::from("b")));
         assert_eq!(forget(&memory, 1, 0).unwrap(), "a");
-        assert_eq!(forget(&memory, 1, 0).unwrap(), "b");
+        // Numbers stay as they were given: `b` is still rule 2.
+        assert_eq!(numbers(&memory), [2]);
+        assert_eq!(forget(&memory, 1, 0).unwrap_err().exit_code(), 2);
+        assert_eq!(forget(&memory, 2, 0).unwrap(), "b");
         assert_eq!(memory.get(LAST_KEY, 0).unwrap(), None);
         let error = forget(&memory, 1, 0).unwrap_err();
         assert_eq!(error.exit_code(), 2);
@@ -183,11 +268,49 @@ mod tests {
         learn(&memory, "b", 0).unwrap();
         assert_eq!(clear(&memory, 0).unwrap(), 2);
         assert!(list(&memory, 0).unwrap().is_empty());
+        // Numbers are never reused, not even after a clear.
+        assert_eq!(learn(&memory, "c", 0).unwrap().0.number, 3);
+    }
+
+    #[test]
+    fn numbers_are_given_once_and_never_reused() {
+        let memory = memory("numbers");
+        for rule in ["a", "b", "c"] {
+            learn(&memory, rule, 0).unwrap();
+        }
+        forget(&memory, 1, 0).unwrap();
+        assert_eq!(numbers(&memory), [2, 3]);
+        forget(&memory, 3, 0).unwrap();
+        let (rule, _) = learn(&memory, "d", 0).unwrap();
+        assert_eq!(rule.number, 4, "3 is not given again");
+        // Saying a kept rule again keeps its number and makes it the newest.
+        let (again, rules) = learn(&memory, "B", 0).unwrap();
+        assert_eq!(again.number, 2);
+        assert_eq!(rules.last().unwrap().text, "B");
+        assert_eq!(numbers(&memory), [4, 2]);
+    }
+
+    #[test]
+    fn a_history_written_by_the_second_stage_is_numbered_as_it_was_shown() {
+        let memory = memory("migrate");
+        std::fs::write(
+            memory.path(),
+            r#"{"rules.last": "c", "rules.history": ["a", "b", "c"]}"#,
+        )
+        .unwrap();
+        assert_eq!(numbers(&memory), [1, 2, 3]);
+        forget(&memory, 1, 0).unwrap();
+        assert_eq!(numbers(&memory), [2, 3]);
+        assert_eq!(learn(&memory, "d", 0).unwrap().0.number, 4);
     }
 
     #[test]
     fn system_message_lists_rules_newest_last() {
-        let text = system_message("P", &["old".into(), "new".into()]);
+        let rule = |number, text: &str| Rule {
+            number,
+            text: text.into(),
+        };
+        let text = system_message("P", &[rule(4, "old"), rule(2, "new")]);
         assert!(text.starts_with("P\n\n"));
         assert!(text.find("1. old").unwrap() < text.find("2. new").unwrap());
         assert!(text.contains("later one wins"));

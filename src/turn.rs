@@ -18,7 +18,7 @@ pub struct Turn {
     pub tool_calls: Vec<ToolRun>,
     pub rule_learned: Option<String>,
     /// Its number in `nanopy rules`, for `rules-forget`.
-    pub rule_number: Option<usize>,
+    pub rule_number: Option<u64>,
     /// The model that answered, as the server named it (else the one asked for).
     pub model: String,
     /// Token counts summed over the turn's requests, as the server reported them.

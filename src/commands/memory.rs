@@ -45,14 +45,14 @@ pub fn keys(config: &Config) -> Result<()> {
 /// `rules`: the learned rules, oldest first, numbered as `rules-forget` takes them.
 pub fn rules(config: &Config) -> Result<()> {
     let rules = learned::list(&Memory::open(&config.memory_path), now())?;
-    for (index, rule) in rules.iter().enumerate() {
-        output::line(&format!("{}. {rule}", index + 1))?;
+    for rule in &rules {
+        output::line(&format!("{}. {}", rule.number, rule.text))?;
     }
     Ok(())
 }
 
 /// `rules-forget N`.
-pub fn rules_forget(config: &Config, number: usize) -> Result<()> {
+pub fn rules_forget(config: &Config, number: u64) -> Result<()> {
     let rule = learned::forget(&Memory::open(&config.memory_path), number, now())?;
     output::line(&format!("forgot rule {number}: {rule}"))
 }

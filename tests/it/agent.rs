@@ -575,3 +575,42 @@ fn a_learned_rule_is_announced_numbered_and_one_command_from_undone() {
     assert!(system.contains("keep answers short"), "{system}");
     assert!(!system.contains("answer in English"), "{system}");
 }
+
+/// Issue 26, defect 2: forgetting rule 1 leaves rules 2 and 3 as 2 and 3, so the number a
+/// note printed earlier still names its rule (SPEC §3.2).
+#[test]
+fn rule_numbers_stay_fixed_when_an_earlier_rule_is_forgotten() {
+    let (wd, _server) = with_server(
+        "agent-rule-numbers",
+        vec![
+            Reply::text("a"),
+            Reply::text("b"),
+            Reply::text("c"),
+            Reply::text("d"),
+        ],
+    );
+    for (rule, number) in [
+        ("rule: be brief", 1),
+        ("rule: use metric units", 2),
+        ("rule: no emoji", 3),
+    ] {
+        wd.nanopy(&["agent", rule])
+            .run()
+            .success()
+            .stderr_has(&format!("`nanopy rules-forget {number}` undoes it"));
+    }
+    wd.nanopy(&["rules-forget", "1"]).run().success();
+    wd.nanopy(&["rules"])
+        .run()
+        .success()
+        .stdout_is("2. use metric units\n3. no emoji\n");
+    wd.nanopy(&["rules-forget", "2"])
+        .run()
+        .success()
+        .stdout_is("forgot rule 2: use metric units\n");
+    wd.nanopy(&["agent", "rule: answer in English"])
+        .run()
+        .success()
+        .stderr_has("learned rule 4:");
+    wd.nanopy(&["rules-forget", "1"]).run().status(2);
+}
