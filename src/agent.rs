@@ -22,6 +22,11 @@ use std::time::Instant;
 /// The most rounds of tool calls one turn runs before asking for a final answer.
 pub const MAX_TOOL_ROUNDS: usize = 8;
 
+/// The system message's last line when the conversation's older exchanges did not fit
+/// `context_chars` (SPEC §8): the model should not act as if it saw them.
+const LEFT_OUT_NOTE: &str =
+    "\n\nEarlier exchanges of this conversation were left out to fit the context.";
+
 /// How a turn should run.
 #[derive(Debug, Clone, Default)]
 pub struct TurnOptions {
@@ -128,9 +133,13 @@ impl<'c> Agent<'c> {
         // "from now on reply in French" is data, not an instruction.
         let (rule_learned, rules_in_force) = learn(&memory, message, self.caller, clock::now())?;
         let prompt = options.system.as_deref().unwrap_or(&config.system_prompt);
-        let system = rules::system_message(prompt, &rules_in_force);
-        let history = log.history(config)?;
-        let messages = assemble(system, history, &input::compose(&options.input, message));
+        let mut system = rules::system_message(prompt, &rules_in_force);
+        let user = input::compose(&options.input, message);
+        let history = log.history(config, user.chars().count())?;
+        if history.left_out {
+            system.push_str(LEFT_OUT_NOTE);
+        }
+        let messages = assemble(system, history.messages, &user);
         *asked = Some(routes[0].provider.name.clone());
         let model = routes[0].model.clone();
         let chain = Fallback::new(routes, &self.clients);

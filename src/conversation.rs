@@ -4,6 +4,7 @@
 use crate::chat::Message;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::history::Fitted;
 use crate::log::{Conversation, Log, Record};
 use crate::turn::Turn;
 use jiff::Timestamp;
@@ -87,11 +88,13 @@ impl TurnLog {
         Ok(())
     }
 
-    /// The conversation's messages that go before the new one.
-    pub fn history(&self, config: &Config) -> Result<Vec<Message>> {
+    /// The conversation's messages that go before the new one: whole exchanges that fit
+    /// `context_chars` together with the new message (`new_chars`), which is never cut.
+    pub fn history(&self, config: &Config, new_chars: usize) -> Result<Fitted> {
+        let budget = config.log.context_chars.saturating_sub(new_chars);
         match &self.log {
-            Some(log) => log.history(&self.conversation, config.log.context_chars),
-            None => Ok(Vec::new()),
+            Some(log) => log.history(&self.conversation, budget),
+            None => Ok(Fitted::default()),
         }
     }
 

@@ -1,30 +1,55 @@
-//! Which of a conversation's past messages go with a continued turn: the newest that fit the
-//! character budget, oldest dropped first, and an assistant's tool calls never parted from
-//! their results (servers reject a tool result without its call, and a call without results).
-//! Pure: the log hands in the turns, newest first.
+//! Which of a conversation's past messages go with a continued turn: the newest exchanges that
+//! fit the character budget, oldest dropped first, whole exchanges at a time (a user message
+//! with everything that answered it: a reply is never sent without its question, nor a tool
+//! call without its results, which servers reject). Pure: the log hands in the turns, newest
+//! first; each logged turn is one exchange.
 
 use crate::chat::{Message, Role};
 
-/// The messages to send before the new one, oldest first. `turns_newest_first` yields each
-/// past turn's messages in their own order; it is read only as far as the budget reaches, so
-/// a long conversation costs no more than a short one.
-pub fn fit(
-    turns_newest_first: impl IntoIterator<Item = Vec<Message>>,
-    budget: usize,
-) -> Vec<Message> {
+/// The history a continued turn sends, and whether older exchanges were left out.
+#[derive(Debug, Default, PartialEq)]
+pub struct Fitted {
+    pub messages: Vec<Message>,
+    /// Some exchange did not fit (the system message then says so).
+    pub left_out: bool,
+}
+
+/// The messages to send before the new one, oldest first: the newest whole exchanges whose
+/// characters add up to at most `budget`. `turns_newest_first` yields each past turn's
+/// messages in their own order; it is read only as far as the budget reaches (one turn past
+/// it, to know whether anything was left out), so a long conversation costs no more than a
+/// short one.
+pub fn fit(turns_newest_first: impl IntoIterator<Item = Vec<Message>>, budget: usize) -> Fitted {
     let mut kept: Vec<Vec<Message>> = Vec::new();
     let mut used = 0;
-    'turns: for turn in turns_newest_first {
-        for unit in units(turn).into_iter().rev() {
-            let size: usize = unit.iter().map(chars_of).sum();
-            if used + size > budget {
-                break 'turns;
-            }
-            used += size;
-            kept.push(unit);
+    for turn in turns_newest_first {
+        let exchange: Vec<Message> = units(turn).into_iter().flatten().collect();
+        let size: usize = exchange.iter().map(chars_of).sum();
+        if used + size > budget {
+            return Fitted {
+                messages: kept.into_iter().rev().flatten().collect(),
+                left_out: true,
+            };
         }
+        used += size;
+        kept.push(exchange);
     }
-    kept.into_iter().rev().flatten().collect()
+    Fitted {
+        messages: kept.into_iter().rev().flatten().collect(),
+        left_out: false,
+    }
+}
+
+/// How much of the budget a message takes: its text and its calls' names and arguments.
+pub fn chars_of(message: &Message) -> usize {
+    message.content.chars().count()
+        + message
+            .tool_calls
+            .iter()
+            .map(|call| {
+                call.function.name.chars().count() + call.function.arguments.chars().count()
+            })
+            .sum::<usize>()
 }
 
 /// Splits one turn's messages into the pieces that must travel together: an assistant message
@@ -60,18 +85,6 @@ fn is_complete(unit: &[Message]) -> bool {
             .iter()
             .any(|result| result.tool_call_id.as_deref() == Some(call.id.as_str()))
     })
-}
-
-/// How much of the budget a message takes: its text and its calls' names and arguments.
-fn chars_of(message: &Message) -> usize {
-    message.content.chars().count()
-        + message
-            .tool_calls
-            .iter()
-            .map(|call| {
-                call.function.name.chars().count() + call.function.arguments.chars().count()
-            })
-            .sum::<usize>()
 }
 
 #[cfg(test)]
@@ -110,23 +123,36 @@ mod tests {
             vec![text(Role::User, "b?"), text(Role::Assistant, "b!")],
             vec![text(Role::User, "a?"), text(Role::Assistant, "a!")],
         ];
+        let fitted = fit(turns, 1000);
         assert_eq!(
-            contents(&fit(turns, 1000)),
+            contents(&fitted.messages),
             ["User:a?", "Assistant:a!", "User:b?", "Assistant:b!"]
         );
+        assert!(!fitted.left_out);
     }
 
     #[test]
-    fn the_oldest_messages_are_dropped_first() {
+    fn the_oldest_exchanges_are_dropped_first_and_whole() {
         let turns = vec![
             vec![text(Role::User, "new?"), text(Role::Assistant, "new!")],
             vec![text(Role::User, "old?"), text(Role::Assistant, "old!")],
         ];
-        // "new?" + "new!" + "old!" = 12 characters: the oldest message, "old?", goes.
-        assert_eq!(
-            contents(&fit(turns, 12)),
-            ["Assistant:old!", "User:new?", "Assistant:new!"]
-        );
+        // 12 characters would hold "old!" too, but never a reply without its question
+        // (issue 26, defect 11): the whole older exchange goes, and that is said.
+        let fitted = fit(turns, 12);
+        assert_eq!(contents(&fitted.messages), ["User:new?", "Assistant:new!"]);
+        assert!(fitted.left_out);
+    }
+
+    #[test]
+    fn a_huge_exchange_is_left_out_whole_not_as_an_orphaned_reply() {
+        let turns = vec![vec![
+            text(Role::User, &"x".repeat(1000)),
+            text(Role::Assistant, "ok"),
+        ]];
+        let fitted = fit(turns, 100);
+        assert!(fitted.messages.is_empty());
+        assert!(fitted.left_out);
     }
 
     #[test]
@@ -139,10 +165,9 @@ mod tests {
             result,
             text(Role::Assistant, "now"),
         ]];
-        // The call (4 + 2 characters) and result (10) need 16; with 15 left after "now" the
-        // pair is dropped whole, and so is everything older.
-        assert_eq!(contents(&fit(turns.clone(), 18)), ["Assistant:now"]);
-        let all = fit(turns, 100);
+        // The exchange needs 2 + 6 + 10 + 3 = 21 characters: with 20 nothing of it goes.
+        assert!(fit(turns.clone(), 20).messages.is_empty());
+        let all = fit(turns, 100).messages;
         assert_eq!(all.len(), 4);
         assert_eq!(all[1].tool_calls[0].id, "c1");
         assert_eq!(all[2].tool_call_id.as_deref(), Some("c1"));
@@ -156,7 +181,10 @@ mod tests {
             call("c2"),
             text(Role::Assistant, "a"),
         ]];
-        assert_eq!(contents(&fit(turns, 100)), ["User:q", "Assistant:a"]);
+        assert_eq!(
+            contents(&fit(turns, 100).messages),
+            ["User:q", "Assistant:a"]
+        );
     }
 
     #[test]
@@ -166,7 +194,7 @@ mod tests {
             read += 1;
             vec![text(Role::User, "0123456789")]
         });
-        assert_eq!(fit(turns, 35).len(), 3);
+        assert_eq!(fit(turns, 35).messages.len(), 3);
         assert_eq!(read, 4);
     }
 }

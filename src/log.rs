@@ -5,6 +5,7 @@
 use crate::chat::{FunctionCall, Message, Role, ToolCall};
 use crate::database::{Database, Kind, Schema, refuse_nothing};
 use crate::error::{Error, Result};
+use crate::history::Fitted;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 use std::path::Path;
@@ -245,9 +246,9 @@ impl Log {
 
     /// The conversation's past messages that fit `budget` characters (see `history::fit`),
     /// oldest first. Only turns that succeeded count: a failed one left no answer.
-    pub fn history(&self, conversation: &Conversation, budget: usize) -> Result<Vec<Message>> {
+    pub fn history(&self, conversation: &Conversation, budget: usize) -> Result<Fitted> {
         let (sql, key) = match conversation {
-            Conversation::Fresh => return Ok(Vec::new()),
+            Conversation::Fresh => return Ok(Fitted::default()),
             Conversation::Named(name) => (
                 "SELECT messages FROM turns WHERE session = ?1 AND outcome = 'ok'
                  ORDER BY id DESC",
@@ -281,10 +282,10 @@ impl Log {
                 None
             }
         });
-        let messages = crate::history::fit(turns, budget);
+        let fitted = crate::history::fit(turns, budget);
         match failure {
             Some(error) => Err(Error::log(&self.db.path)(error)),
-            None => Ok(messages),
+            None => Ok(fitted),
         }
     }
 
@@ -505,6 +506,7 @@ mod tests {
         let history: Vec<String> = log
             .history(&daily, 1000)
             .unwrap()
+            .messages
             .into_iter()
             .map(|m| m.content)
             .collect();
@@ -529,7 +531,7 @@ mod tests {
             log.latest_user_conversation().unwrap(),
             Conversation::Unnamed(first)
         );
-        assert_eq!(log.history(&continued, 1000).unwrap().len(), 4);
+        assert_eq!(log.history(&continued, 1000).unwrap().messages.len(), 4);
     }
 
     #[test]
@@ -539,7 +541,7 @@ mod tests {
         let mut failed = record(&session, &[], None);
         failed.outcome = "provider `x`: connection refused";
         log.record(&failed, 0).unwrap();
-        assert!(log.history(&session, 1000).unwrap().is_empty());
+        assert!(log.history(&session, 1000).unwrap().messages.is_empty());
         assert_eq!(log.entries(&Filter::default(), 10).unwrap().len(), 1);
     }
 

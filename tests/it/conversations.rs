@@ -114,22 +114,47 @@ fn history_is_trimmed_oldest_first_to_context_chars() {
         Reply::text("cccccccccc"),
     ]);
     let wd = Workdir::new("conv-trim");
-    config_with(&wd, &server, r#", "log": {"context_chars": 35}"#);
+    config_with(&wd, &server, r#", "log": {"context_chars": 45}"#);
     for question in ["question-1", "question-2", "question-3"] {
         wd.nanopy(&["agent", "--session", "t", question])
             .run()
             .success();
     }
-    // 40 characters of history exist before the third turn; 35 fit: the oldest goes.
+    // 40 characters of history exist before the third turn, whose own 10 leave 35: the
+    // oldest exchange goes, whole (SPEC §8), and the system message says so.
     assert_eq!(
         conversation(&server, 2),
-        [
-            "assistant:aaaaaaaaaa",
-            "user:question-2",
-            "assistant:bbbbbbbbbb",
-            "user:question-3"
-        ]
+        ["user:question-2", "assistant:bbbbbbbbbb", "user:question-3"]
     );
+    let system = server.requests()[2].json()["messages"][0]["content"].clone();
+    assert!(
+        system
+            .as_str()
+            .unwrap()
+            .ends_with("were left out to fit the context.")
+    );
+    let first = server.requests()[1].json()["messages"][0]["content"].clone();
+    assert!(
+        !first.as_str().unwrap().contains("left out"),
+        "nothing was left out yet"
+    );
+}
+
+/// Issue 26, defect 11: after a huge exchange, the next turn must not begin its history
+/// with that exchange's reply alone.
+#[test]
+fn a_trimmed_history_never_begins_with_an_orphaned_reply() {
+    let server = FakeServer::start(vec![Reply::text("short answer"), Reply::text("ok")]);
+    let wd = Workdir::new("conv-orphan");
+    config_with(&wd, &server, r#", "log": {"context_chars": 200}"#);
+    let long = "x".repeat(1000);
+    wd.nanopy(&["agent", "--session", "s", &long])
+        .run()
+        .success();
+    wd.nanopy(&["agent", "--session", "s", "and now?"])
+        .run()
+        .success();
+    assert_eq!(conversation(&server, 1), ["user:and now?"]);
 }
 
 #[test]
