@@ -159,9 +159,10 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         column: error.column(),
         message: crate::error::json_error_text(&error),
     };
-    let file: FileConfig = serde_json::from_str(text).map_err(syntax_error)?;
-    // Typed parsing succeeded, so this parse does too; it only serves the unknown-key check.
     let value: Value = serde_json::from_str(text).map_err(syntax_error)?;
+    check_shape(path, text, &value)?;
+    let file: FileConfig = serde_json::from_str(text).map_err(syntax_error)?;
+    check_ranges(path, text, &value)?;
     let unknown = unknown_keys(&value);
     if !unknown.is_empty() {
         crate::notice::warning(&format!(
@@ -172,6 +173,100 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         ));
     }
     Ok(file)
+}
+
+/// The objects of the file must be JSON objects: serde would take an array for a struct
+/// (`[]` as an empty config, `[{"model": "a"}]` as a `provider`), silently.
+fn check_shape(path: &Path, text: &str, root: &Value) -> Result<()> {
+    if !root.is_object() {
+        return Err(Error::ConfigSyntax {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "the config must be a JSON object (`{{ … }}`), not {}",
+                kind_of(root)
+            ),
+        });
+    }
+    let mut objects: Vec<Vec<String>> = ["provider", "log", "tools", "limits"]
+        .iter()
+        .map(|key| vec![key.to_string()])
+        .collect();
+    objects.push(vec!["tools".into(), "shell".into()]);
+    for section in ["providers", "aliases", "mcp"] {
+        objects.push(vec![section.into()]);
+        if let Some(Value::Object(entries)) = root.get(section) {
+            // `mcp` entries are checked by their own reader, with their own words.
+            if section != "mcp" {
+                objects.extend(
+                    entries
+                        .keys()
+                        .map(|name| vec![section.into(), name.clone()]),
+                );
+            }
+        }
+    }
+    for at in objects {
+        let value = at.iter().try_fold(root, |value, key| value.get(key));
+        if let Some(value) = value.filter(|value| !value.is_null() && !value.is_object()) {
+            let at: Vec<&str> = at.iter().map(String::as_str).collect();
+            return Err(syntax_error_at(
+                path,
+                text,
+                &at,
+                format!(
+                    "`{}` must be a JSON object, not {}",
+                    at.join("."),
+                    kind_of(value)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Values that parse but cannot work are refused at load, with line and column, rather than
+/// at the first turn: a timeout of 0, an input limit of 0, a daily budget of 0.
+fn check_ranges(path: &Path, text: &str, root: &Value) -> Result<()> {
+    let mut at_least_one: Vec<Vec<String>> = vec![
+        vec!["provider".into(), "timeout_secs".into()],
+        vec!["tools".into(), "shell".into(), "timeout_secs".into()],
+        vec!["limits".into(), "input_bytes".into()],
+        vec!["limits".into(), "daily_tokens".into()],
+    ];
+    if let Some(Value::Object(providers)) = root.get("providers") {
+        at_least_one.extend(
+            providers
+                .keys()
+                .map(|name| vec!["providers".into(), name.clone(), "timeout_secs".into()]),
+        );
+    }
+    for at in at_least_one {
+        let value = at.iter().try_fold(root, |value, key| value.get(key));
+        if value.and_then(Value::as_u64) == Some(0) {
+            let at: Vec<&str> = at.iter().map(String::as_str).collect();
+            return Err(syntax_error_at(
+                path,
+                text,
+                &at,
+                format!("`{}` must be at least 1", at.join(".")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value's kind in words, for messages.
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 pub fn unknown_keys(root: &Value) -> Vec<String> {

@@ -117,3 +117,62 @@ fn relative_memory_path_resolves_against_the_data_dir() {
     wd.nanopy(&["memory-set", "k", "v"]).run().success();
     assert!(wd.path("sub/mem.json").exists());
 }
+
+/// Issue 26, defect 3: a config that is a JSON array, or has an array where an object belongs,
+/// was taken silently (serde reads a struct from a sequence).
+#[test]
+fn a_config_that_is_not_an_object_exits_3_and_is_kept() {
+    let wd = Workdir::new("config-array");
+    for (text, says) in [
+        ("[]", "must be a JSON object"),
+        (r#"[{"model": "a"}]"#, "not an array"),
+        (
+            "{\n  \"provider\": [\"key\", \"http://x\"]\n}",
+            "`provider` must be a JSON object",
+        ),
+        (
+            "{\n  \"providers\": {\"a\": [1]}\n}",
+            "`providers.a` must be a JSON object",
+        ),
+        ("{\n  \"log\": [true]\n}", "`log` must be a JSON object"),
+    ] {
+        wd.config(text);
+        wd.nanopy(&["config"]).run().status(3).stderr_has(says);
+        assert_eq!(
+            std::fs::read_to_string(wd.path("config.json")).unwrap(),
+            text
+        );
+    }
+}
+
+/// Issue 26, defect 5: values that cannot work are config errors at load, with file, line and
+/// column, not failures at the first turn.
+#[test]
+fn a_zero_timeout_or_limit_is_refused_at_load_with_line_and_column() {
+    let wd = Workdir::new("config-ranges");
+    for (text, says) in [
+        (
+            "{\n  \"provider\": {\"timeout_secs\": 0}\n}",
+            "at line 2, column 16: `provider.timeout_secs` must be at least 1",
+        ),
+        (
+            "{\"providers\": {\"l\": {\"base_url\": \"http://h/v1\",\n \"timeout_secs\": 0}}}",
+            "at line 2, column 2: `providers.l.timeout_secs` must be at least 1",
+        ),
+        (
+            "{\"limits\": {\"input_bytes\": 0}}",
+            "`limits.input_bytes` must be at least 1",
+        ),
+        (
+            "{\"tools\": {\"shell\": {\"allow\": [\"uptime\"], \"timeout_secs\": 0}}}",
+            "`tools.shell.timeout_secs` must be at least 1",
+        ),
+    ] {
+        wd.config(text);
+        wd.nanopy(&["config"])
+            .run()
+            .status(3)
+            .stderr_has("config.json` at line")
+            .stderr_has(says);
+    }
+}
