@@ -20,6 +20,11 @@ pub fn warning(text: &str) {
     emit(&format!("warning: {text}"));
 }
 
+/// Raises `note: {text}`.
+pub fn note(text: &str) {
+    emit(&format!("note: {text}"));
+}
+
 /// Sends one whole diagnostic line (its `warning:`/`note:` prefix included) to the sink.
 fn emit(line: &str) {
     // A poisoned lock (a sink that panicked) still holds a usable value; diagnostics must

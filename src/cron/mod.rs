@@ -95,22 +95,37 @@ fn parse_at(text: &str, tz: &str, now: Timestamp) -> std::result::Result<Timesta
     let in_zone = |civil: DateTime| {
         civil
             .to_zoned(zone.clone())
-            .map(|zoned| zoned.timestamp())
             .map_err(|error| error.to_string())
     };
-    if let Some((date, time)) = text.split_once(' ')
+    let chosen = if let Some((date, time)) = text.split_once(' ')
         && let (Some(date), Some(time)) = (parse_date(date), parse_time(time.trim()))
     {
-        return in_zone(date.to_datetime(time));
-    }
-    if let Some(time) = parse_time(text) {
+        Some((date.to_datetime(time), in_zone(date.to_datetime(time))?))
+    } else if let Some(time) = parse_time(text) {
         let today = now.to_zoned(zone.clone()).date();
         let at = in_zone(today.to_datetime(time))?;
-        if at > now {
-            return Ok(at);
+        if at.timestamp() > now {
+            Some((today.to_datetime(time), at))
+        } else {
+            let tomorrow = today.tomorrow().map_err(|error| error.to_string())?;
+            Some((
+                tomorrow.to_datetime(time),
+                in_zone(tomorrow.to_datetime(time))?,
+            ))
         }
-        let tomorrow = today.tomorrow().map_err(|error| error.to_string())?;
-        return in_zone(tomorrow.to_datetime(time));
+    } else {
+        None
+    };
+    if let Some((asked, zoned)) = chosen {
+        // A time in a spring-forward gap moves on by the gap's length (SPEC §5): say so.
+        if zoned.datetime() != asked {
+            crate::notice::note(&format!(
+                "{} does not exist in {tz} (the clocks skip it); the job fires at {} instead",
+                asked.strftime("%Y-%m-%d %H:%M"),
+                format_in(zoned.timestamp(), &zone)
+            ));
+        }
+        return Ok(zoned.timestamp());
     }
     Err(
         "use RFC 3339 (2026-12-24T18:00:00+01:00), `YYYY-MM-DD HH:MM` or `HH:MM` in the \

@@ -429,3 +429,45 @@ fn stores_nanopy_refuses_are_not_changed_by_any_command() {
         }
     }
 }
+
+/// Issue 26, defect 10: a one-shot local time in a DST gap moves on by the gap, and says so
+/// (SPEC §5).
+#[test]
+fn a_one_shot_time_in_a_dst_gap_fires_after_it_with_a_note() {
+    let wd = Workdir::new("sched-gap");
+    let outcome = wd
+        .nanopy(&[
+            "cron-add",
+            "--name",
+            "gap",
+            "--message",
+            "m",
+            "--at",
+            "2027-03-28 02:30",
+            "--tz",
+            "Europe/Berlin",
+        ])
+        .run()
+        .success()
+        .stderr_has(
+            "note: 2027-03-28 02:30 does not exist in Europe/Berlin (the clocks skip it); \
+             the job fires at 2027-03-28T03:30:00+02:00 instead",
+        );
+    assert!(outcome.stdout().contains("2027-03-28T03:30:00+02:00"));
+    // A time that exists says nothing.
+    let fine = wd
+        .nanopy(&[
+            "cron-add",
+            "--name",
+            "fine",
+            "--message",
+            "m",
+            "--at",
+            "2027-03-28 04:30",
+            "--tz",
+            "Europe/Berlin",
+        ])
+        .run()
+        .success();
+    assert_eq!(fine.stderr(), "");
+}
