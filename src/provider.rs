@@ -5,7 +5,7 @@
 use crate::chat::{Chat, ChatReply, ChatRequest, FunctionCall, ToolCall};
 use crate::config::ProviderConfig;
 use crate::error::{Error, Result};
-use crate::http::{no_redirect_agent, redact_userinfo};
+use crate::http::{describe_transport, no_redirect_agent, redact_userinfo};
 use serde_json::Value;
 use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader, Read};
@@ -161,8 +161,10 @@ impl Provider {
         self.check_usable(reply)
     }
 
-    /// Checks that the server answers, for `doctor`: a GET of `{base_url}/models`, bounded
-    /// to a few seconds. Any HTTP answer but an authentication failure counts as reachable.
+    /// Checks that the server answers as an OpenAI-compatible API, for `doctor`: a GET of
+    /// `{base_url}/models`, bounded to a few seconds, must give a models list. A refused key,
+    /// a 404/405/501 or a body that is not a models list is a problem, named with the URL
+    /// really requested; a busy or failing server (429, 5xx) counts as reachable.
     pub fn probe(&self) -> Result<String> {
         let url = self
             .endpoint
@@ -174,21 +176,46 @@ impl Provider {
             request = request.header("Authorization", format!("Bearer {}", self.api_key));
         }
         let timeout = self.timeout.min(Duration::from_secs(5));
-        let response = request
+        let sent = format!("GET {}", redact_userinfo(&url));
+        let mut response = request
             .config()
             .timeout_global(Some(timeout))
             .build()
             .call()
-            .map_err(|error| self.transport_error(error))?;
-        match response.status().as_u16() {
-            401 | 403 => Err(self.failure(format!(
-                "HTTP {}: the server rejected the API key",
-                response.status().as_u16()
+            .map_err(|error| Error::Failed(format!("{sent}: {}", describe_transport(&error))))?;
+        let status = response.status().as_u16();
+        let not_the_api = |what: String| {
+            Err(Error::Failed(format!(
+                "{sent} answered {what}: this is not an OpenAI-compatible API (check base_url; \
+                 it usually ends in /v1)"
+            )))
+        };
+        match status {
+            401 | 403 => Err(Error::Failed(format!(
+                "{sent} answered HTTP {status}: the server rejected the API key"
             ))),
-            status => Ok(format!(
-                "provider `{}` reachable (HTTP {status})",
-                self.endpoint()
-            )),
+            404 | 405 | 501 => not_the_api(format!("HTTP {status}")),
+            200..=299 => {
+                // The models list is `{"data": [...]}`; anything else is some other server.
+                let body = response
+                    .body_mut()
+                    .with_config()
+                    .limit(MAX_BODY_BYTES)
+                    .read_to_string()
+                    .unwrap_or_default();
+                let models = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|value| Some(value.get("data")?.as_array()?.len()));
+                match models {
+                    Some(count) => Ok(format!(
+                        "reachable: {sent} answered HTTP {status} with {count} model{}",
+                        if count == 1 { "" } else { "s" }
+                    )),
+                    None => not_the_api(format!("HTTP {status} without a models list")),
+                }
+            }
+            // Busy or broken for now, but there: the turn's own retries deal with that.
+            _ => Ok(format!("reachable: {sent} answered HTTP {status}")),
         }
     }
 

@@ -163,3 +163,30 @@ fn doctor_reports_problems_and_exits_1() {
     assert!(out.contains("problem: provider"), "{out}");
     assert!(out.contains("ok job store"), "{out}");
 }
+
+/// Issue 26, defect 1: a web server that is not a chat API (here one answering 404, and one
+/// answering a page) is a problem, named with the URL doctor really requested.
+#[test]
+fn doctor_calls_a_server_that_is_not_an_openai_api_a_problem() {
+    for (reply, says) in [
+        (Reply::error(404, "File not found"), "answered HTTP 404"),
+        (
+            Reply::Raw {
+                status: 200,
+                headers: vec![("Content-Type".into(), "text/html".into())],
+                body: b"<html>directory listing</html>".to_vec(),
+            },
+            "answered HTTP 200 without a models list",
+        ),
+    ] {
+        let server = FakeServer::start(vec![reply]);
+        let wd = Workdir::new("doctor-not-api");
+        wd.config_for(&server);
+        let url = format!("GET {}/models", server.base_url());
+        wd.nanopy(&["doctor"])
+            .run()
+            .status(1)
+            .stdout_has(&format!("problem: provider `default`: {url} {says}"))
+            .stdout_has("not an OpenAI-compatible API");
+    }
+}
