@@ -36,7 +36,7 @@ def main():
         if result.returncode != 0:
             sys.exit(result.returncode)
     print("\nDemo data directory: %s (delete it when done)." % home)
-    print("Next: point nanopy at a real provider (README.md, Configuration).")
+    print("Next: point nanopy at a real provider (README.md, \"Configure a provider\").")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,31 @@ def options_of(text):
     return found
 
 
+def with_help(options):
+    """Every command takes -h/--help, whether or not its help text lists it."""
+    if any(long == "help" for _, long, _, _ in options):
+        return options
+    return options + [("h", "help", False, "print this help")]
+
+
+# Commands whose argument is a job's name, or a session's: completed from the store and the
+# log, quietly (no output, no error) when either is missing.
+JOB_COMMANDS = ["cron-edit", "cron-remove", "cron-enable", "cron-disable", "cron-fire",
+                "cron-history"]
+SESSION_COMMANDS = ["session-clear"]
+NAMES = {"jobs": "nanopy cron-list --json 2>/dev/null | sed -n 's/^    \"name\": \"\\(.*\\)\",$/\\1/p'",
+         "sessions": "nanopy sessions --json 2>/dev/null | sed -n 's/^    \"name\": \"\\(.*\\)\",$/\\1/p'"}
+
+
+def names_of(command):
+    """The shell pipeline printing the names `command` takes, one a line; None for others."""
+    if command in JOB_COMMANDS:
+        return NAMES["jobs"]
+    if command in SESSION_COMMANDS:
+        return NAMES["sessions"]
+    return None
+
+
 def roff(text):
     lines = []
     for line in text.splitlines():
@@ -77,6 +102,18 @@ def roff(text):
             line = "\\&" + line
         lines.append(line)
     return "\n".join(lines)
+
+
+def section(text, heading):
+    """The lines of `text` from `heading` (a line of its own) up to the next unindented line."""
+    lines = text.splitlines()
+    if heading not in lines:
+        return ""
+    start = lines.index(heading) + 1
+    end = start
+    while end < len(lines) and (lines[end].startswith(" ") or not lines[end]):
+        end += 1
+    return "\n".join(lines[start:end]).rstrip()
 
 
 def man_page(version, overview, helps):
@@ -88,8 +125,19 @@ def man_page(version, overview, helps):
            ".SH COMMANDS"]
     for name, text in helps:
         out += [".SS %s" % roff(name), ".nf", roff(text.rstrip("\n")), ".fi"]
-    out += [".SH FILES", "The data directory is \\fB$NANOPYBOT_HOME\\fR, else "
-            "\\fB~/.nanopybot\\fR; \\fBnanopy config\\fR shows the files in use.", ""]
+    config_help = dict(helps).get("config", "")
+    keys = [line for line in config_help.splitlines() if line.startswith("Keys of")]
+    out += [".SH CONFIGURATION", roff(keys[0] if keys else "Keys of config.json:"), ".nf",
+            roff(section(config_help, keys[0]) if keys else ""), ".fi",
+            ".SH ENVIRONMENT", ".nf", roff(section(overview, "Environment:")), ".fi",
+            ".SH FILES", "The data directory is \\fB$NANOPYBOT_HOME\\fR, else "
+            "\\fB~/.nanopybot\\fR (mode 0700); \\fBnanopy config\\fR shows the files in use.",
+            ".TP", ".B config.json", "the configuration (mode 0600, written with the defaults on "
+            "first run, never overwritten)",
+            ".TP", ".B memory.json", "the memory store and the learned rules",
+            ".TP", ".B jobs.sqlite", "the job store and the run history",
+            ".TP", ".B log.sqlite", "the conversation log",
+            ".TP", ".B mcp\\-tools.json", "the cached tool lists of the MCP servers", ""]
     return "\n".join(out)
 
 
@@ -99,10 +147,12 @@ def bash_completion(commands, options):
     for name, _ in commands:
         flags = " ".join(flag for short, long, _, _ in options[name]
                          for flag in (short and "-" + short, long and "--" + long) if flag)
-        cases.append("        %s) opts=\"%s\" ;;" % (name, flags))
+        names = names_of(name)
+        fill = "; names=$(%s)" % names if names else ""
+        cases.append("        %s) opts=\"%s\"%s ;;" % (name, flags, fill))
     return """# bash completion for nanopy (generated from its help texts by doc/generate.py)
 _nanopy() {
-    local cur=${COMP_WORDS[COMP_CWORD]} opts
+    local cur=${COMP_WORDS[COMP_CWORD]} opts names=""
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "%s --help --version" -- "$cur"))
         return
@@ -113,7 +163,12 @@ _nanopy() {
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
-        *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        *) if [ -n "$names" ]; then
+               local IFS=$'\\n'
+               COMPREPLY=($(compgen -W "$names" -- "$cur"))
+           else
+               COMPREPLY=($(compgen -f -- "$cur"))
+           fi ;;
     esac
 }
 complete -F _nanopy nanopy
@@ -138,8 +193,10 @@ def zsh_completion(commands, options):
                 specs.append("'(-%s --%s)'{-%s,--%s}'[%s]%s'" % (short, long, short, long, text, arg))
             else:
                 specs.append("'--%s[%s]%s'" % (long, text, arg))
-        cases.append("        %s) _arguments %s '*:argument:_files' ;;"
-                     % (name, " ".join(specs)))
+        names = names_of(name)
+        rest = ("'*:name:(${(f)\"$(%s)\"})'" % names.replace("'", "'\\''")
+                if names else "'*:argument:_files'")
+        cases.append("        %s) _arguments %s %s ;;" % (name, " ".join(specs), rest))
     return """#compdef nanopy
 # zsh completion for nanopy (generated from its help texts by doc/generate.py)
 _nanopy() {
@@ -171,6 +228,11 @@ def fish_completion(commands, options):
         out.append("complete -c nanopy -n __fish_use_subcommand -a %s -d %s"
                    % (name, fish_quote(summary)))
     for name, _ in commands:
+        names = names_of(name)
+        if names:
+            out.append("complete -c nanopy -n %s -a %s"
+                       % (fish_quote("__fish_seen_subcommand_from " + name),
+                          fish_quote("(%s)" % names)))
         for short, long, value, description in options[name]:
             parts = ["complete -c nanopy -n %s" % fish_quote("__fish_seen_subcommand_from " + name)]
             if short:
@@ -192,7 +254,7 @@ def main():
                              check=True).stdout.split()[-1]
     commands = commands_of(overview)
     helps = [(name, help_of(binary, name)) for name, _ in commands]
-    options = {name: options_of(text) for name, text in helps}
+    options = {name: with_help(options_of(text)) for name, text in helps}
     os.makedirs(os.path.join(out_dir, "completions"), exist_ok=True)
     files = {"nanopy.1": man_page(version, overview, helps),
              "completions/nanopy.bash": bash_completion(commands, options),

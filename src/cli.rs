@@ -176,11 +176,22 @@ Setup:
   doctor                    check config, files, stores, time zone and provider
 
 Options:
-  -h, --help                print help (also `nanopy <COMMAND> --help`)
+  -h, --help                print help (also `nanopy <COMMAND> --help`, `nanopy help COMMAND`)
   -V, --version             print the version
 
+Environment:
+  NANOPYBOT_HOME            the data directory (default ~/.nanopybot)
+  NANOPY_API_KEY, NANOPY_BASE_URL, NANOPY_MODEL
+                            override the `provider` object's key, URL and model
+  OPENAI_API_KEY, OPENAI_BASE_URL
+                            the same, when the NANOPY_ ones are not set
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+                            the proxy for outgoing requests, and hosts that bypass it
+  TZ                        the zone of jobs added without --tz (else /etc/localtime)
+
+Files: config.json (every setting; `nanopy config` shows them), memory.json, jobs.sqlite,
+log.sqlite and mcp-tools.json in the data directory.
 Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 local state problem, 4 provider failure.
-Data directory: $NANOPYBOT_HOME, else ~/.nanopybot.
 ";
 
 /// Each command's name and help text.
@@ -409,7 +420,32 @@ Options:
     ),
     (
         "config",
-        "Usage: nanopy config\n\nShows the paths in use and the effective configuration (API key redacted).\n",
+        "\
+Usage: nanopy config
+
+Shows the paths in use and the effective configuration (every key and token redacted, with
+where each key comes from).
+
+Keys of config.json (all optional; relative paths are taken from the data directory, `~`
+expands; an unknown key is a warning, a wrong type or range an error naming its line):
+  provider               the `default` provider: api_key, base_url (default
+                         https://api.openai.com/v1), model (default gpt-4o-mini),
+                         timeout_secs (120), max_retries (2)
+  providers.NAME         more providers: the keys of `provider`, plus api_key_env (a
+                         variable holding the key) and api_key_cmd (a command printing it)
+  default_provider       the provider a turn uses (default `default`)
+  fallback               providers tried in order when the chosen one fails
+  aliases.NAME           {provider, model}: `--model NAME` picks both
+  system_prompt          the system prompt every request starts with
+  memory_path            memory.json
+  scheduler_db_path      jobs.sqlite
+  log_path               log.sqlite
+  log                    enabled (true), keep_days (90), context_chars (24000)
+  limits                 input_bytes (1048576), daily_tokens (none)
+  tools.shell            allow (exact command lines the model may run), timeout_secs (30)
+  mcp.NAME               an MCP server: command, args, env (stdio) or url, headers (HTTP);
+                         tools, disabled, startup_timeout_secs (30), tool_timeout_secs (60)
+",
     ),
     (
         "doctor",
@@ -423,6 +459,14 @@ pub fn command_help(command: &str) -> Option<&'static str> {
         .iter()
         .find(|(name, _)| *name == command)
         .map(|(_, help)| *help)
+}
+
+/// The static name of a known command (for messages that outlive the arguments).
+pub fn canonical(command: &str) -> &'static str {
+    COMMAND_HELP
+        .iter()
+        .find(|(name, _)| *name == command)
+        .map_or("", |(name, _)| name)
 }
 
 /// Parses the arguments after the program name.
@@ -449,6 +493,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
             rest[0].to_string_lossy()
         )));
     };
+    // `nanopy help` is `nanopy --help`, `nanopy help CMD` is `nanopy CMD --help`.
+    if name == "help" {
+        let topic = args
+            .finish()
+            .first()
+            .map(|arg| arg.to_string_lossy().into_owned());
+        return match topic {
+            None => Ok(Command::Help(None)),
+            Some(topic) => match COMMAND_HELP.iter().find(|(known, _)| *known == topic) {
+                Some((known, _)) => Ok(Command::Help(Some(known))),
+                None => Err(Error::Usage(format!("unknown command `{topic}`"))),
+            },
+        };
+    }
     let Some((name, _)) = COMMAND_HELP.iter().find(|(known, _)| *known == name) else {
         return Err(Error::Usage(format!("unknown command `{name}`")));
     };

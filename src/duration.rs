@@ -5,6 +5,16 @@ use std::time::Duration;
 /// Parses `text`; the error says what a duration looks like, for the caller to put after the
 /// flag or argument it came from.
 pub fn parse(text: &str) -> Result<Duration, String> {
+    match parse_allowing_zero(text)? {
+        Duration::ZERO => Err(format!(
+            "`{text}` is no time at all: give more than 0, like `90s` or `2h`"
+        )),
+        duration => Ok(duration),
+    }
+}
+
+/// As [`parse`], but `0s` (or `0m`) is a duration of zero, for callers with their own minimum.
+pub fn parse_allowing_zero(text: &str) -> Result<Duration, String> {
     let invalid = || {
         format!(
             "invalid duration `{text}`: use whole numbers with s, m, h or d, like `90s`, `2h` \
@@ -33,7 +43,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .ok_or_else(invalid)?;
     }
     // A trailing number without a unit (`10`, `1h30`) is ambiguous: refuse it.
-    if !number.is_empty() || total == 0 || total > i64::MAX as u64 {
+    if !number.is_empty() || text.is_empty() || total > i64::MAX as u64 {
         return Err(invalid());
     }
     Ok(Duration::from_secs(total))

@@ -84,11 +84,15 @@ impl Error {
         }
     }
 
-    /// What the command line adds after the message: a pointer to the help for usage errors.
+    /// What the command line adds after the message: a pointer to the help for usage errors,
+    /// that of the `command` given when there is one (its flags are explained there).
     /// Kept out of `Display`, because tools hand error text to the model, which has no
     /// `--help` to read.
-    pub fn hint(&self) -> Option<&'static str> {
-        matches!(self, Error::Usage(_)).then_some("see `nanopy --help`")
+    pub fn hint(&self, command: Option<&str>) -> Option<String> {
+        matches!(self, Error::Usage(_)).then(|| match command {
+            Some(command) => format!("see `nanopy {command} --help`"),
+            None => "see `nanopy --help`".to_string(),
+        })
     }
 
     /// A file error, for `map_err`.

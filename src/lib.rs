@@ -46,6 +46,12 @@ pub use error::{Error, Result};
 
 use std::ffi::OsString;
 
+/// The command the arguments name, when their first is one (`cron-add`, not `--bogus`).
+pub fn command_named(args: &[OsString]) -> Option<&'static str> {
+    let first = args.first()?.to_str()?;
+    cli::command_help(first).map(|_| cli::canonical(first))
+}
+
 /// Runs the command line `args` (without the program name).
 pub fn run(args: Vec<OsString>) -> Result<()> {
     let command = cli::parse(args)?;

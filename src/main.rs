@@ -4,8 +4,9 @@
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let command = nanopybot::command_named(&args);
     if let Err(error) = nanopybot::run(args) {
-        match (&error, error.hint()) {
+        match (&error, error.hint(command)) {
             (nanopybot::Error::BrokenPipe, _) => {}
             (_, Some(hint)) => eprintln!("error: {error} ({hint})"),
             (_, None) => eprintln!("error: {error}"),

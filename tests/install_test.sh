@@ -27,6 +27,22 @@ check "bash completes an option" test "$(bash -c 'source "$1"; COMP_WORDS=(nanop
 check "zsh completion parses" zsh -n "$share/zsh/site-functions/_nanopy"
 check "fish completes a command" test "$(fish -c "source $share/fish/vendor_completions.d/nanopy.fish
   complete -C 'nanopy cron-a'")" = "$(printf 'cron-add\tstore a scheduled agent job')"
+# Job and session names complete from the store and the log, through the installed binary.
+export NANOPYBOT_HOME="$root/home" PATH="$root/opt/nanopy/bin:$PATH"
+nanopy cron-add --name daily-digest --message m --cron '0 7 * * *' >/dev/null
+nanopy cron-add --name 'two words' --message m --cron '0 8 * * *' >/dev/null
+check "bash completes a job name" test "$(bash -c 'source "$1"; COMP_WORDS=(nanopy cron-remove da)
+  COMP_CWORD=2; _nanopy; echo "${COMPREPLY[*]}"' _ "$share/bash-completion/completions/nanopy")" = daily-digest
+check "bash completes a name with a space" test "$(bash -c 'source "$1"; COMP_WORDS=(nanopy cron-fire tw)
+  COMP_CWORD=2; _nanopy; echo "${COMPREPLY[*]}"' _ "$share/bash-completion/completions/nanopy")" = "two words"
+check "bash offers --help for every command" test "$(bash -c 'source "$1"; COMP_WORDS=(nanopy memory-get --h)
+  COMP_CWORD=2; _nanopy; echo "${COMPREPLY[*]}"' _ "$share/bash-completion/completions/nanopy")" = --help
+check "fish completes a job name" test "$(fish -c "source $share/fish/vendor_completions.d/nanopy.fish
+  complete -C 'nanopy cron-remove dai'")" = daily-digest
+rm -rf "$root/home"
+check "man page has ENVIRONMENT, FILES and CONFIGURATION" sh -c \
+  'grep -q "^.SH ENVIRONMENT" "$1" && grep -q "^.SH FILES" "$1" && grep -q "^.SH CONFIGURATION" "$1"' \
+  _ "$share/man/man1/nanopy.1"
 check "man page renders without warnings" test -z "$(man --warnings -l "$share/man/man1/nanopy.1" 2>&1 >/dev/null)"
 unit=$root/lib/systemd/system/nanopy-cron@.service
 check "systemd unit, 0644" test "$(stat -c %a "$unit")" = 644

@@ -1,41 +1,46 @@
 # bash completion for nanopy (generated from its help texts by doc/generate.py)
 _nanopy() {
-    local cur=${COMP_WORDS[COMP_CWORD]} opts
+    local cur=${COMP_WORDS[COMP_CWORD]} opts names=""
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "agent rules rules-forget rules-clear tools log sessions session-clear usage memory-get memory-set memory-delete memory-keys cron-add cron-edit cron-list cron-remove cron-enable cron-disable cron-next cron-run cron-fire cron-history config doctor --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "None --help --version" -- "$cur"))
         return
     fi
     case ${COMP_WORDS[1]} in
         agent) opts="-f --file --no-stdin -s --system --model --provider -c --continue --session --json --stream --no-tools -h --help" ;;
-        rules) opts="" ;;
-        rules-forget) opts="" ;;
-        rules-clear) opts="" ;;
-        tools) opts="--refresh" ;;
-        log) opts="--session --job --json -n" ;;
-        sessions) opts="--json" ;;
-        session-clear) opts="" ;;
-        usage) opts="--since --json" ;;
-        memory-get) opts="" ;;
-        memory-set) opts="--ttl" ;;
-        memory-delete) opts="" ;;
-        memory-keys) opts="" ;;
+        rules) opts="-h --help" ;;
+        rules-forget) opts="-h --help" ;;
+        rules-clear) opts="-h --help" ;;
+        tools) opts="--refresh -h --help" ;;
+        log) opts="--session --job --json -n -h --help" ;;
+        sessions) opts="--json -h --help" ;;
+        session-clear) opts="-h --help"; names=$(nanopy sessions --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        usage) opts="--since --json -h --help" ;;
+        memory-get) opts="-h --help" ;;
+        memory-set) opts="--ttl -h --help" ;;
+        memory-delete) opts="-h --help" ;;
+        memory-keys) opts="-h --help" ;;
         cron-add) opts="--name --message --cron --at --in --every --tz --grace --notify --model --provider --session --no-tools --replace -h --help" ;;
-        cron-edit) opts="--notify --model --provider --session --message --cron --at --in --every --tz --grace --no-tools --tools -h --help" ;;
-        cron-list) opts="--json" ;;
-        cron-remove) opts="" ;;
-        cron-enable) opts="" ;;
-        cron-disable) opts="" ;;
-        cron-next) opts="--at --in --every --tz --from -n" ;;
-        cron-run) opts="--once" ;;
-        cron-fire) opts="" ;;
-        cron-history) opts="--limit --json" ;;
-        config) opts="" ;;
-        doctor) opts="" ;;
+        cron-edit) opts="--notify --model --provider --session --message --cron --at --in --every --tz --grace --no-tools --tools -h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        cron-list) opts="--json -h --help" ;;
+        cron-remove) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        cron-enable) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        cron-disable) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        cron-next) opts="--at --in --every --tz --from -n -h --help" ;;
+        cron-run) opts="--once -h --help" ;;
+        cron-fire) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        cron-history) opts="--limit --json -h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        config) opts="--model -h --help" ;;
+        doctor) opts="-h --help" ;;
         *) opts="" ;;
     esac
     case $cur in
         -*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
-        *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        *) if [ -n "$names" ]; then
+               local IFS=$'\n'
+               COMPREPLY=($(compgen -W "$names" -- "$cur"))
+           else
+               COMPREPLY=($(compgen -f -- "$cur"))
+           fi ;;
     esac
 }
 complete -F _nanopy nanopy

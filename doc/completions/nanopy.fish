@@ -36,15 +36,28 @@ complete -c nanopy -n '__fish_seen_subcommand_from agent' -l json -d 'print one 
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l stream -d 'print the reply as it arrives'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l no-tools -d 'offer no tools to the model'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from rules' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from rules-forget' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from rules-clear' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from tools' -l refresh -d 'start every MCP server and list its tools again, updating the cache'
+complete -c nanopy -n '__fish_seen_subcommand_from tools' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from log' -l session -r -F -d 'only the turns of the conversation NAME'
 complete -c nanopy -n '__fish_seen_subcommand_from log' -l job -r -F -d 'only the turns of the job NAME'
 complete -c nanopy -n '__fish_seen_subcommand_from log' -l json -d 'print a JSON array'
 complete -c nanopy -n '__fish_seen_subcommand_from log' -s n -r -F -d 'at most N turns (default 20)'
+complete -c nanopy -n '__fish_seen_subcommand_from log' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from sessions' -l json
+complete -c nanopy -n '__fish_seen_subcommand_from sessions' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from session-clear' -a '(nanopy sessions --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
+complete -c nanopy -n '__fish_seen_subcommand_from session-clear' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from usage' -l since -r -F -d 'from X ago (7d, 12h) or from the date X (2026-12-01); default all'
 complete -c nanopy -n '__fish_seen_subcommand_from usage' -l json -d 'print a JSON array'
+complete -c nanopy -n '__fish_seen_subcommand_from usage' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from memory-get' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from memory-set' -l ttl -r -F -d 'forget the key after DURATION, like 90s, 15m, 2h or 7d'
+complete -c nanopy -n '__fish_seen_subcommand_from memory-set' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from memory-delete' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from memory-keys' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l name -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l message -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l cron -r -F -d 'a 5-field crontab expression (minute hour day-of-month month'
@@ -60,6 +73,7 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l session -r -F -d
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l no-tools -d 'offer no tools to this job\'s turns'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l replace -d 'replace a job of the same name (its history stays)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -a '(nanopy cron-list --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l notify
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l model
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l provider
@@ -75,12 +89,28 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l no-tools
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l tools -d 'offer tools to the job\'s turns again'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-list' -l json
+complete -c nanopy -n '__fish_seen_subcommand_from cron-list' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-remove' -a '(nanopy cron-list --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-remove' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-enable' -a '(nanopy cron-list --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-enable' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-disable' -a '(nanopy cron-list --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-disable' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -l at -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -l in -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -l every -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -l tz -r -F -d 'the time zone (default: the system zone)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -l from -d 'start after TIME (RFC 3339, e.g. 2026-03-08T00:00:00Z) instead of now'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -s n -r -F -d 'how many fire times'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-next' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-run' -l once -d 'run what is due now, then exit (for the system crontab)'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-run' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-fire' -a '(nanopy cron-list --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-fire' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -a '(nanopy cron-list --json 2>/dev/null | sed -n \'s/^    "name": "\\(.*\\)",$/\\1/p\')'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -l limit -r -F -d 'at most N runs (default 20)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -l json -d 'print a JSON array'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from config' -l model -r -F
+complete -c nanopy -n '__fish_seen_subcommand_from config' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'print this help'

@@ -84,12 +84,18 @@ fn files(config: &Config, report: &mut Report) -> Result<()> {
 /// The memory and the job store (and jobs stuck without a next fire) can be read.
 fn stores(config: &Config, report: &mut Report) -> Result<()> {
     match Memory::open(&config.memory_path).keys(clock::now()) {
-        Ok(keys) => report.line(true, format!("memory readable ({} keys)", keys.len()))?,
+        Ok(keys) => report.line(
+            true,
+            format!("memory readable ({})", count(keys.len(), "key")),
+        )?,
         Err(error) => report.line(false, error.to_string())?,
     }
     match Store::open(&config.scheduler_db_path).and_then(|store| store.jobs()) {
         Ok(jobs) => {
-            report.line(true, format!("job store readable ({} jobs)", jobs.len()))?;
+            report.line(
+                true,
+                format!("job store readable ({})", count(jobs.len(), "job")),
+            )?;
             for job in jobs
                 .iter()
                 .filter(|job| job.enabled && job.next_fire.is_none())
@@ -112,9 +118,10 @@ fn stores(config: &Config, report: &mut Report) -> Result<()> {
 fn log(config: &Config, report: &mut Report) -> Result<()> {
     if config.log.enabled {
         match Log::open(&config.log.path).and_then(|log| log.sessions()) {
-            Ok(sessions) => {
-                report.line(true, format!("log readable ({} sessions)", sessions.len()))?
-            }
+            Ok(sessions) => report.line(
+                true,
+                format!("log readable ({})", count(sessions.len(), "session")),
+            )?,
             Err(error) => report.line(false, error.to_string())?,
         }
     }
@@ -163,6 +170,15 @@ fn mcp_servers(config: &Config, report: &mut Report) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `1 key`, `2 keys`.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
 }
 
 fn mode_of(path: &Path) -> Option<u32> {

@@ -36,7 +36,12 @@ pub fn delete(config: &Config, key: &str) -> Result<()> {
 
 /// `memory-keys`.
 pub fn keys(config: &Config) -> Result<()> {
-    for key in Memory::open(&config.memory_path).keys(now())? {
+    let keys = Memory::open(&config.memory_path).keys(now())?;
+    if keys.is_empty() {
+        // On stderr: a script reading the keys from stdout gets none.
+        eprintln!("note: the memory is empty (store a value with `nanopy memory-set KEY VALUE`)");
+    }
+    for key in keys {
         output::line(&key)?;
     }
     Ok(())
@@ -45,6 +50,12 @@ pub fn keys(config: &Config) -> Result<()> {
 /// `rules`: the learned rules, oldest first, numbered as `rules-forget` takes them.
 pub fn rules(config: &Config) -> Result<()> {
     let rules = learned::list(&Memory::open(&config.memory_path), now())?;
+    if rules.is_empty() {
+        eprintln!(
+            "note: no rules learned yet (say one with `nanopy agent \"rule: answer briefly\"`, \
+             or \"from now on …\")"
+        );
+    }
     for rule in &rules {
         output::line(&format!("{}. {}", rule.number, rule.text))?;
     }

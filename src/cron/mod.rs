@@ -69,7 +69,8 @@ impl When {
                 ))
             }
             When::Every(text) => {
-                let every = crate::duration::parse(text).map_err(|why| invalid(text, why))?;
+                let every =
+                    crate::duration::parse_allowing_zero(text).map_err(|why| invalid(text, why))?;
                 let secs = every.as_secs() as i64;
                 if secs < MIN_EVERY_SECS {
                     return Err(invalid(text, "the shortest interval is 1m".into()));

@@ -143,6 +143,7 @@ impl Daemon {
         let lock = DaemonLock::acquire(store_path)?;
         let scheduler = Scheduler::open(store_path, work)?;
         let now = unix_seconds(SystemTime::now());
+        crate::notice::note(&started_line(store_path, &scheduler.store.jobs()?));
         Ok(Daemon {
             scheduler,
             watch: Watch {
@@ -180,6 +181,32 @@ impl Service for Daemon {
     fn shut_down(self: Box<Self>, wait: Duration) -> Result<()> {
         self.scheduler.shut_down(wait)
     }
+}
+
+/// The line a starting daemon says: its store, its jobs and the next fire.
+fn started_line(store_path: &Path, jobs: &[Job]) -> String {
+    let enabled: Vec<&Job> = jobs.iter().filter(|job| job.enabled).collect();
+    let next = enabled
+        .iter()
+        .filter_map(|job| Some((job.next_fire?, job)))
+        .min_by_key(|(fire, _)| *fire)
+        .map_or_else(
+            || "nothing scheduled".to_string(),
+            |(fire, job)| {
+                format!(
+                    "next fire {} (`{}`)",
+                    crate::zone::time_in_zone(Some(fire), &job.def.tz).unwrap_or_default(),
+                    job.def.name
+                )
+            },
+        );
+    format!(
+        "scheduler started on `{}`: {} job{}, {} enabled; {next}",
+        store_path.display(),
+        jobs.len(),
+        if jobs.len() == 1 { "" } else { "s" },
+        enabled.len()
+    )
 }
 
 /// What the daemon loop remembers between wake-ups.
@@ -620,6 +647,45 @@ mod tests {
     fn statuses(path: &Path) -> Vec<RunStatus> {
         let runs = Store::open(path).unwrap().runs(Some("job"), 100).unwrap();
         runs.iter().rev().map(|run| run.status).collect()
+    }
+
+    #[test]
+    fn a_starting_daemon_names_its_store_jobs_and_next_fire() {
+        let job = |name: &str, enabled: bool, next_fire: Option<i64>| Job {
+            id: 0,
+            def: JobDef {
+                name: name.into(),
+                message: "m".into(),
+                spec: Spec::Cron("0 7 * * *".into()),
+                tz: "UTC".into(),
+                grace_secs: 600,
+                notify: None,
+                model: None,
+                provider: None,
+                session: None,
+                tools: true,
+            },
+            enabled,
+            next_fire,
+            last_status: None,
+        };
+        let store = Path::new("/d/jobs.sqlite");
+        assert_eq!(
+            started_line(
+                store,
+                &[
+                    job("late", true, Some(200)),
+                    job("off", false, Some(50)),
+                    job("soon", true, Some(100)),
+                ]
+            ),
+            "scheduler started on `/d/jobs.sqlite`: 3 jobs, 2 enabled; next fire \
+             1970-01-01T00:01:40+00:00 (`soon`)"
+        );
+        assert_eq!(
+            started_line(store, &[]),
+            "scheduler started on `/d/jobs.sqlite`: 0 jobs, 0 enabled; nothing scheduled"
+        );
     }
 
     #[test]

@@ -187,11 +187,11 @@ fn parse_expression(expression: &str) -> Result<Cron> {
         let probe: Vec<&str> = (0..fields.len())
             .map(|i| if i == index { fields[i] } else { "*" })
             .collect();
-        if let Err(error) = parser(false).parse(&probe.join(" ")) {
+        if parser(false).parse(&probe.join(" ")).is_err() {
             return Err(Error::Input(format!(
                 "invalid {name} field `{}` in cron expression `{trimmed}`: {}",
                 fields[index],
-                describe(&error)
+                accepted(name)
             )));
         }
     }
@@ -218,6 +218,22 @@ fn parser(dom_and_dow: bool) -> CronParser {
 }
 
 /// croner's messages start with its own type names; keep the part a user can act on.
+/// What a field takes, in words: the error for a field croner refused (its own text names
+/// its internals, like `cronPattern`).
+fn accepted(field: &str) -> &'static str {
+    match field {
+        "second" | "minute" => "use 0-59, with ranges (`0-30`), lists (`0,15,30`) or steps (`*/5`)",
+        "hour" => "use 0-23, with ranges (`9-17`), lists (`7,19`) or steps (`*/2`)",
+        "day-of-month" => {
+            "use 1-31, with ranges, lists or steps, `L` (the last day) or `15W` (the weekday nearest the 15th)"
+        }
+        "month" => "use 1-12 or JAN-DEC, with ranges (`JAN-MAR`), lists or steps",
+        _ => {
+            "use 0-7 (0 and 7 are Sunday) or SUN-SAT, with ranges (`MON-FRI`), lists (`MON,THU`), `5L` (the last Friday) or `1#2` (the second Monday)"
+        }
+    }
+}
+
 fn describe(error: &croner::errors::CronError) -> String {
     let text = error.to_string();
     let text = text

@@ -12,7 +12,7 @@ impl Tool for Time {
     }
 
     fn description(&self) -> &str {
-        "Get the current Unix timestamp in seconds."
+        "Get the current time as a Unix timestamp: whole seconds since 1970-01-01 UTC (use `datetime` for a local date and time)."
     }
 
     fn parameters(&self) -> Value {

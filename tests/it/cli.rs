@@ -75,7 +75,36 @@ fn usage_errors_on_the_command_line_point_to_help() {
         .nanopy(&["memory-keys", "--bogus"])
         .run()
         .status(2)
-        .stderr_has("(see `nanopy --help`)");
+        .stderr_has("(see `nanopy memory-keys --help`)");
+    // Issue 26: the hint names the command whose help explains its flags.
+    Workdir::new("usage-hint-cron")
+        .nanopy(&["cron-add", "--name", "x", "--message", "m", "--every", "0s"])
+        .run()
+        .status(2)
+        .stderr_has("the shortest interval is 1m (see `nanopy cron-add --help`)");
+    Workdir::new("usage-hint-none")
+        .nanopy(&["frobnicate"])
+        .run()
+        .status(2)
+        .stderr_has("unknown command `frobnicate` (see `nanopy --help`)");
+}
+
+/// Issue 26: `nanopy help` is `--help`, `nanopy help CMD` is `CMD --help`.
+#[test]
+fn help_is_a_command_too() {
+    let wd = Workdir::new("help-command");
+    let overview = wd.nanopy(&["--help"]).run().success().stdout();
+    wd.nanopy(&["help"]).run().success().stdout_is(&overview);
+    let cron = wd.nanopy(&["cron-add", "--help"]).run().success().stdout();
+    wd.nanopy(&["help", "cron-add"])
+        .run()
+        .success()
+        .stdout_is(&cron);
+    wd.nanopy(&["help", "nope"]).run().status(2);
+    assert!(
+        overview.contains("NANOPY_BASE_URL"),
+        "the overview names the variables"
+    );
 }
 
 #[test]

@@ -151,3 +151,25 @@ fn concurrent_writers_lose_nothing() {
     let keys = wd.nanopy(&["memory-keys"]).run().success().stdout();
     assert_eq!(keys.lines().count(), 6 * 15, "{keys}");
 }
+
+/// Issue 26: an empty list says so on stderr, and stdout stays empty for scripts.
+#[test]
+fn empty_rules_and_keys_say_so_on_stderr_only() {
+    let wd = Workdir::new("memory-empty-hints");
+    let keys = wd.nanopy(&["memory-keys"]).run().success().stdout_is("");
+    assert!(
+        keys.stderr().contains("note: the memory is empty"),
+        "{}",
+        keys.stderr()
+    );
+    let rules = wd.nanopy(&["rules"]).run().success().stdout_is("");
+    assert!(
+        rules.stderr().contains("note: no rules learned yet"),
+        "{}",
+        rules.stderr()
+    );
+    wd.nanopy(&["memory-set", "k", "v"]).run().success();
+    wd.nanopy(&["doctor"])
+        .run()
+        .stdout_has("memory readable (1 key)");
+}

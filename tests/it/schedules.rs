@@ -213,6 +213,12 @@ fn bad_schedules_exit_2_naming_the_flag() {
         (&["--at", "2020-01-01 10:00"], "`--at 2020-01-01 10:00`: "),
         (&["--at", "half past nine"], "`--at half past nine`"),
         (&["--every", "30s"], "the shortest interval is 1m"),
+        (&["--every", "0s"], "the shortest interval is 1m"),
+        (
+            &["--cron", "0 7 * * FOO"],
+            "invalid day-of-week field `FOO` in cron expression `0 7 * * FOO`: use 0-7",
+        ),
+        (&["--cron", "0 7 * FOO *"], "month field `FOO`"),
         (&["--every", "often"], "`--every often`"),
         (&["--in", "2 hours"], "`--in 2 hours`"),
         (&[], "needs `--cron`, `--at`, `--in` or `--every`"),
