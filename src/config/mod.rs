@@ -7,6 +7,7 @@ mod file;
 mod mcp;
 mod paths;
 mod providers;
+mod sources;
 
 pub use mcp::{McpLaunch, McpServer};
 pub use providers::{Alias, DEFAULT_PROVIDER, ProviderConfig, Route};
@@ -60,6 +61,8 @@ pub struct Config {
     pub daily_tokens: Option<u64>,
     /// MCP servers (`mcp`), by name (sorted), disabled ones included.
     pub mcp: Vec<McpServer>,
+    /// Where each setting comes from (`config`): `(setting, source)`.
+    pub sources: Vec<(String, String)>,
 }
 
 /// Where turns are recorded, for how long, and how much history a continued turn sends.
@@ -94,6 +97,8 @@ impl Config {
         let mut config = Config::merge(data_dir, config_path, file, env);
         config.check_providers(&text)?;
         config.mcp = mcp::servers(&config.config_path, &text, mcp)?;
+        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        config.sources = sources::sources(&value, env);
         if config.daily_tokens.is_some() && !config.log.enabled {
             return Err(Error::Config(format!(
                 "`{}`: `limits.daily_tokens` counts the tokens recorded in the log, which \
@@ -174,6 +179,7 @@ impl Config {
             },
             daily_tokens: file.limits.daily_tokens,
             mcp: Vec::new(),
+            sources: Vec::new(),
             provider,
             data_dir,
             config_path,
@@ -224,6 +230,9 @@ impl Config {
             },
             "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens },
             "mcp": self.mcp.iter().map(|server| (server.name.clone(), mcp::redacted(server)))
+                .collect::<serde_json::Map<String, Value>>(),
+            "sources": self.sources.iter()
+                .map(|(setting, source)| (setting.clone(), Value::String(source.clone())))
                 .collect::<serde_json::Map<String, Value>>(),
         })
     }

@@ -176,3 +176,27 @@ fn a_zero_timeout_or_limit_is_refused_at_load_with_line_and_column() {
             .stderr_has(says);
     }
 }
+
+/// Issue 26, defect 4: `config` says where each effective value comes from.
+#[test]
+fn config_names_the_source_of_each_value() {
+    let wd = Workdir::new("config-sources");
+    wd.config(r#"{"provider": {"model": "from-file"}, "log": {"keep_days": 7}}"#);
+    let shown = wd
+        .nanopy(&["config"])
+        .env("NANOPY_BASE_URL", "http://127.0.0.1:9/v1")
+        .run()
+        .success()
+        .stdout();
+    let json: serde_json::Value = serde_json::from_str(shown.split_once('\n').unwrap().1).unwrap();
+    let sources = &json["sources"];
+    assert_eq!(
+        sources["provider.base_url"],
+        "environment variable NANOPY_BASE_URL"
+    );
+    assert_eq!(sources["provider.model"], "config file");
+    assert_eq!(sources["provider.timeout_secs"], "default");
+    assert_eq!(sources["log.keep_days"], "config file");
+    assert_eq!(sources["provider.api_key"], "default (none)");
+    assert_eq!(sources["data_dir"], "environment variable NANOPYBOT_HOME");
+}

@@ -46,3 +46,63 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Issue 26, defect 7: README points only at what exists: its own headings, no outside
+/// document, and the demo's last line names a heading README has.
+#[test]
+fn readme_references_resolve() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        !readme.contains("SPEC §"),
+        "README cites a SPEC that is not in the repository"
+    );
+    let headings: Vec<&str> = readme
+        .lines()
+        .filter_map(|line| {
+            line.trim_start_matches('#')
+                .strip_prefix(' ')
+                .filter(|_| line.starts_with('#'))
+        })
+        .collect();
+    let demo = std::fs::read_to_string(root.join("bench/demo.py")).unwrap();
+    let pointer = demo
+        .split("README.md, \\\"")
+        .nth(1)
+        .and_then(|rest| rest.split("\\\"").next())
+        .expect("the demo points at a README section");
+    assert!(
+        headings.contains(&pointer),
+        "no README heading `{pointer}`: {headings:?}"
+    );
+    for anchor in readme.match_indices("](#").map(|(at, _)| &readme[at + 3..]) {
+        let anchor = &anchor[..anchor.find(')').unwrap()];
+        let found = headings
+            .iter()
+            .any(|h| h.to_lowercase().replace(' ', "-") == anchor);
+        assert!(found, "README links to #{anchor}, which is no heading");
+    }
+}
+
+/// Issue 26, defect 6: no build artifact is committed.
+#[test]
+fn no_build_artifacts_are_tracked() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Ok(listed) = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .arg("ls-files")
+        .output()
+    else {
+        return; // not a git checkout (a source tarball): nothing to check
+    };
+    let files = String::from_utf8_lossy(&listed.stdout);
+    let artifacts: Vec<&str> = files
+        .lines()
+        .filter(|file| file.contains("__pycache__") || file.ends_with(".pyc"))
+        .collect();
+    assert!(
+        artifacts.is_empty(),
+        "tracked build artifacts: {artifacts:?}"
+    );
+}
