@@ -89,6 +89,10 @@ pub enum Command {
         refresh: bool,
     },
     Config,
+    /// `notify TARGET... [TEXT]`: the words, targets first.
+    Notify {
+        words: Vec<String>,
+    },
     Doctor,
 }
 
@@ -112,6 +116,8 @@ pub struct AgentArgs {
     pub json: bool,
     pub stream: bool,
     pub no_tools: bool,
+    /// `--to TARGET`: deliver the reply there too (repeatable).
+    pub to: Vec<String>,
 }
 
 /// A job's options as given to `cron-add` or `cron-edit`: what is absent takes its default
@@ -171,6 +177,9 @@ Scheduler:
   cron-fire NAME            run a job now
   cron-history [NAME]       past runs
 
+Deliveries:
+  notify TARGET... [TEXT]   send TEXT (or stdin) to delivery targets now
+
 Setup:
   config                    show the files in use and the effective configuration
   doctor                    check config, files, stores, time zone and provider
@@ -220,6 +229,24 @@ Options:
                         provider, usage, session, turn_id
       --stream          print the reply as it arrives
       --no-tools        offer no tools to the model
+      --to TARGET       deliver the reply to TARGET too (a name in `targets`, or
+                        `telegram:<chat id>`); repeatable. A target that does not accept it
+                        is a warning and exit 1
+  -h, --help            print this help
+",
+    ),
+    (
+        "notify",
+        "\
+Usage: nanopy notify TARGET... [TEXT]
+
+Sends TEXT (or stdin, without TEXT) to each TARGET now: a name in `targets` of the config, or
+`telegram:<chat id>`. The leading arguments that name targets are the targets; the first that
+does not starts TEXT. No outbox and no quiet hours: a person asked now. Exit 0 only when every
+target accepted the text, else 1 naming each that did not; an unknown target is exit 2 and
+nothing is sent.
+
+Options:
   -h, --help            print this help
 ",
     ),
@@ -607,6 +634,9 @@ impl Parser {
                 };
                 self.done(command)?
             }
+            "notify" => Command::Notify {
+                words: self.positionals(1, usize::MAX)?,
+            },
             "config" => self.done(Command::Config)?,
             "doctor" => self.done(Command::Doctor)?,
             other => return Err(Error::Usage(format!("unknown command `{other}`"))),
@@ -630,6 +660,10 @@ impl Parser {
             json: self.flag("--json"),
             stream: self.flag("--stream"),
             no_tools: self.flag("--no-tools"),
+            to: self
+                .args
+                .values_from_str("--to")
+                .map_err(|error| self.error(error))?,
             message: self.positionals(0, usize::MAX)?,
         }))
     }

@@ -16,6 +16,7 @@ mod config;
 mod conversation;
 mod cron;
 mod database;
+mod deliver;
 mod duration;
 mod error;
 mod fallback;

@@ -6,7 +6,7 @@ _nanopy() {
         return
     fi
     case ${COMP_WORDS[1]} in
-        agent) opts="-f --file --no-stdin -s --system --model --provider -c --continue --session --json --stream --no-tools -h --help" ;;
+        agent) opts="-f --file --no-stdin -s --system --model --provider -c --continue --session --json --stream --no-tools --to -h --help" ;;
         rules) opts="-h --help" ;;
         rules-forget) opts="-h --help" ;;
         rules-clear) opts="-h --help" ;;
@@ -29,6 +29,7 @@ _nanopy() {
         cron-run) opts="--once -h --help" ;;
         cron-fire) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
         cron-history) opts="--limit --json -h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        notify) opts="-h --help" ;;
         config) opts="--model -h --help" ;;
         doctor) opts="-h --help" ;;
         *) opts="" ;;

@@ -23,6 +23,7 @@ complete -c nanopy -n __fish_use_subcommand -a cron-next -d 'print the next fire
 complete -c nanopy -n __fish_use_subcommand -a cron-run -d 'run the scheduler'
 complete -c nanopy -n __fish_use_subcommand -a cron-fire -d 'run a job now'
 complete -c nanopy -n __fish_use_subcommand -a cron-history -d 'past runs'
+complete -c nanopy -n __fish_use_subcommand -a notify -d 'send TEXT (or stdin) to delivery targets now'
 complete -c nanopy -n __fish_use_subcommand -a config -d 'show the files in use and the effective configuration'
 complete -c nanopy -n __fish_use_subcommand -a doctor -d 'check config, files, stores, time zone and provider'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -s f -l file -r -F -d 'add a UTF-8 text file, `-` (stdin) or an http(s) page (HTML is'
@@ -35,6 +36,7 @@ complete -c nanopy -n '__fish_seen_subcommand_from agent' -l session -r -F -d 'c
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l json -d 'print one JSON object: reply, tool_calls, rule_learned, model,'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l stream -d 'print the reply as it arrives'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l no-tools -d 'offer no tools to the model'
+complete -c nanopy -n '__fish_seen_subcommand_from agent' -l to -r -F -d 'deliver the reply to TARGET too (a name in `targets`, or'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from rules' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from rules-forget' -s h -l help -d 'print this help'
@@ -111,6 +113,7 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -a '(nanopy cro
 complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -l limit -r -F -d 'at most N runs (default 20)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -l json -d 'print a JSON array'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-history' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from notify' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from config' -l model -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from config' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'print this help'

@@ -43,6 +43,12 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         }
         (false, None) => Continuation::New,
     };
+    // Targets are checked before the turn: an unknown one is exit 2 with nothing asked.
+    let targets = args
+        .to
+        .iter()
+        .map(|name| super::notify::resolve(config, name))
+        .collect::<Result<Vec<_>>>()?;
     let input = gather(config, &args, message_from_stdin, &message)?;
     let options = TurnOptions {
         continuation,
@@ -74,12 +80,21 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         eprintln!("note: learned rule {number}: {rule}; `nanopy rules-forget {number}` undoes it");
     }
     if json {
-        output::json(&json_shape::turn(&turn))
+        output::json(&json_shape::turn(&turn))?;
     } else if printed {
-        output::line("")
+        output::line("")?;
     } else {
-        output::line(&turn.reply)
+        output::line(&turn.reply)?;
     }
+    // The reply is printed first: a target that does not take it costs a warning and exit 1,
+    // never the answer.
+    if let Err(error) = super::notify::send_all(config, &targets, &turn.reply) {
+        crate::notice::warning(&error.to_string());
+        return Err(Error::Failed(
+            "the reply was not delivered to every target".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The input that comes with the message: stdin when it is piped (not a terminal, not

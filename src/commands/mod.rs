@@ -6,6 +6,7 @@ mod cron;
 mod doctor;
 mod log;
 mod memory;
+mod notify;
 mod table;
 mod tools;
 
@@ -30,6 +31,7 @@ pub fn execute(command: Command) -> Result<()> {
 fn execute_with_config(command: Command, config: &Config) -> Result<()> {
     match command {
         Command::Agent(args) => agent::turn(config, args),
+        Command::Notify { words } => notify::run(config, &words),
         Command::CronAdd { name, job, replace } => cron::add(config, name, job, replace),
         Command::CronEdit { name, job } => cron::edit(config, &name, job),
         Command::CronList { json } => cron::list(config, json),

@@ -44,6 +44,12 @@ pub struct FileConfig {
     pub limits: FileLimits,
     /// Checked by hand after parsing, so an error can name the entry's line and column.
     pub mcp: BTreeMap<String, Value>,
+    /// Checked by hand, like `mcp`.
+    pub targets: serde_json::Map<String, Value>,
+    pub telegram: Option<Value>,
+    pub quiet_hours: Option<String>,
+    pub quiet_hours_tz: Option<String>,
+    pub check_timeout_secs: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -122,8 +128,14 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "tools",
             "limits",
             "mcp",
+            "targets",
+            "telegram",
+            "quiet_hours",
+            "quiet_hours_tz",
+            "check_timeout_secs",
         ],
     ),
+    ("telegram", &["token", "token_env", "allow", "api_url"]),
     ("provider", PROVIDER_KEYS),
     ("tools", &["shell"]),
     ("limits", &["input_bytes", "daily_tokens"]),
@@ -194,6 +206,8 @@ fn check_shape(path: &Path, text: &str, root: &Value) -> Result<()> {
         .map(|key| vec![key.to_string()])
         .collect();
     objects.push(vec!["tools".into(), "shell".into()]);
+    objects.push(vec!["targets".into()]);
+    objects.push(vec!["telegram".into()]);
     for section in ["providers", "aliases", "mcp"] {
         objects.push(vec![section.into()]);
         if let Some(Value::Object(entries)) = root.get(section) {
@@ -234,6 +248,7 @@ fn check_ranges(path: &Path, text: &str, root: &Value) -> Result<()> {
         vec!["tools".into(), "shell".into(), "timeout_secs".into()],
         vec!["limits".into(), "input_bytes".into()],
         vec!["limits".into(), "daily_tokens".into()],
+        vec!["check_timeout_secs".into()],
     ];
     if let Some(Value::Object(providers)) = root.get("providers") {
         at_least_one.extend(

@@ -8,9 +8,11 @@ mod mcp;
 mod paths;
 mod providers;
 mod sources;
+mod targets;
 
 pub use mcp::{McpLaunch, McpServer};
 pub use providers::{Alias, DEFAULT_PROVIDER, ProviderConfig, Route};
+pub use targets::{Kind as TargetKind, QuietHours, Secret, Target, Telegram};
 
 use crate::error::{Error, Result};
 use file::{FileConfig, read_or_create};
@@ -32,6 +34,15 @@ const DEFAULT_INPUT_BYTES: u64 = 1024 * 1024;
 const DEFAULT_LOG_KEEP_DAYS: u64 = 90;
 /// How much of a conversation goes with a continued turn, in characters (SPEC §8).
 const DEFAULT_CONTEXT_CHARS: usize = 24_000;
+/// How long a job's `--check` may run (SPEC §12).
+const DEFAULT_CHECK_TIMEOUT_SECS: u64 = 60;
+
+/// The delivery sections of the file, read by hand for errors with line and column.
+struct Delivery {
+    targets: serde_json::Map<String, Value>,
+    telegram: Option<Value>,
+    quiet_hours: Option<String>,
+}
 
 /// The effective configuration: file, environment and built-in defaults merged.
 #[derive(Debug, Clone)]
@@ -63,6 +74,15 @@ pub struct Config {
     pub mcp: Vec<McpServer>,
     /// Where each setting comes from (`config`): `(setting, source)`.
     pub sources: Vec<(String, String)>,
+    /// Delivery targets (`targets`), by name (sorted).
+    pub targets: Vec<Target>,
+    /// The Telegram bot (`telegram`), if configured.
+    pub telegram: Option<Telegram>,
+    /// When job deliveries wait (`quiet_hours`), in `quiet_hours_tz` or the system zone.
+    pub quiet_hours: Option<QuietHours>,
+    pub quiet_hours_tz: Option<String>,
+    /// How long a job's `--check` command may run (`check_timeout_secs`).
+    pub check_timeout_secs: u64,
 }
 
 /// Where turns are recorded, for how long, and how much history a continued turn sends.
@@ -94,9 +114,15 @@ impl Config {
         let config_path = data_dir.join("config.json");
         let (mut file, text) = read_or_create(&config_path)?;
         let mcp = std::mem::take(&mut file.mcp);
+        let delivery = Delivery {
+            targets: std::mem::take(&mut file.targets),
+            telegram: file.telegram.take(),
+            quiet_hours: file.quiet_hours.take(),
+        };
         let mut config = Config::merge(data_dir, config_path, file, env);
         config.check_providers(&text)?;
         config.mcp = mcp::servers(&config.config_path, &text, mcp)?;
+        config.read_delivery(&text, delivery, env)?;
         let value = serde_json::from_str(&text).unwrap_or(Value::Null);
         config.sources = sources::sources(&value, env);
         if config.daily_tokens.is_some() && !config.log.enabled {
@@ -107,6 +133,42 @@ impl Config {
             )));
         }
         Ok(config)
+    }
+
+    /// Reads the delivery settings (targets, the bot, quiet hours), with line and column.
+    fn read_delivery(
+        &mut self,
+        text: &str,
+        delivery: Delivery,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<()> {
+        let path = self.config_path.clone();
+        self.targets = targets::targets(&path, text, &delivery.targets, env)?;
+        self.telegram = delivery
+            .telegram
+            .filter(|value| !value.is_null())
+            .map(|value| targets::telegram(&path, text, &value, env))
+            .transpose()?;
+        self.quiet_hours = delivery
+            .quiet_hours
+            .map(|value| targets::quiet_hours(&path, text, &value))
+            .transpose()?;
+        if let Some(zone) = &self.quiet_hours_tz
+            && crate::zone::by_name(zone).is_none()
+        {
+            return Err(file::syntax_error_at(
+                &path,
+                text,
+                &["quiet_hours_tz"],
+                format!("`quiet_hours_tz` names `{zone}`, which is not a time zone"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The target called `name`.
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|target| target.name == name)
     }
 
     fn merge(
@@ -180,6 +242,13 @@ impl Config {
             daily_tokens: file.limits.daily_tokens,
             mcp: Vec::new(),
             sources: Vec::new(),
+            targets: Vec::new(),
+            telegram: None,
+            quiet_hours: None,
+            quiet_hours_tz: file.quiet_hours_tz,
+            check_timeout_secs: file
+                .check_timeout_secs
+                .unwrap_or(DEFAULT_CHECK_TIMEOUT_SECS),
             provider,
             data_dir,
             config_path,
@@ -231,6 +300,18 @@ impl Config {
             "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens },
             "mcp": self.mcp.iter().map(|server| (server.name.clone(), mcp::redacted(server)))
                 .collect::<serde_json::Map<String, Value>>(),
+            "targets": self.targets.iter()
+                .map(|target| (target.name.clone(), targets::redacted(target)))
+                .collect::<serde_json::Map<String, Value>>(),
+            "telegram": self.telegram.as_ref().map(|bot| serde_json::json!({
+                "token": bot.token.as_ref().map(|token| token.source.clone()),
+                "allow": bot.allow,
+                "api_url": bot.api_url,
+            })),
+            "quiet_hours": self.quiet_hours.map(|q| format!(
+                "{:02}:{:02}-{:02}:{:02}", q.start / 60, q.start % 60, q.end / 60, q.end % 60)),
+            "quiet_hours_tz": self.quiet_hours_tz,
+            "check_timeout_secs": self.check_timeout_secs,
             "sources": self.sources.iter()
                 .map(|(setting, source)| (setting.clone(), Value::String(source.clone())))
                 .collect::<serde_json::Map<String, Value>>(),

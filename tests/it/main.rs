@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod conversations;
 mod cron;
+mod deliveries;
 mod docs;
 mod input;
 mod mcp;
