@@ -138,6 +138,14 @@ pub struct JobOptions {
     pub session: Option<String>,
     /// The provider its turns use; an empty name clears it (then the config decides).
     pub provider: Option<String>,
+    /// `--to TARGET` (repeatable); `none` alone clears the list.
+    pub to: Option<Vec<String>>,
+    /// `--notify-on STATUSES`, comma-separated.
+    pub notify_on: Option<String>,
+    /// `--check CMD`; `none` clears it.
+    pub check: Option<String>,
+    /// `--quiet` is `Some(true)`, `--no-quiet` (edit) `Some(false)`.
+    pub quiet: Option<bool>,
 }
 
 /// The overview printed by `nanopy --help`.
@@ -272,7 +280,16 @@ Schedules (give exactly one):
 Options:
       --tz ZONE        IANA time zone of the schedule (default: the system zone)
       --grace SECS     run a fire missed by at most SECS after downtime (default 600)
-      --notify CMD     run `sh -c CMD` after each run, with the reply on stdin
+      --notify CMD     run `sh -c CMD` after each run, with the reply on stdin (and
+                       NANOPY_JOB, NANOPY_STATUS); delivered like a target
+      --to TARGET      deliver each run to TARGET (a name in `targets`, or
+                       `telegram:<chat id>`); repeatable
+      --notify-on STATUSES
+                       the run statuses that deliver, comma-separated, from ok, failed,
+                       missed, quiet, skipped, interrupted (default ok,failed,missed)
+      --check CMD      run `sh -c CMD` first: exit 0 runs the turn with its output as input,
+                       exit 1 is a `quiet` run with no provider call, anything else `failed`
+      --quiet          let the turn answer NOTHING_TO_REPORT, which makes the run `quiet`
       --model M        use model M (or an alias) for this job's turns (default: the config's)
       --provider NAME  use the provider NAME for this job's turns (default: the config's)
       --session NAME   every run continues the conversation NAME, so it knows what it
@@ -289,13 +306,16 @@ Usage: nanopy cron-edit NAME [OPTIONS]
 
 Changes a job in place; its history stays and its next fire is recomputed from now. Takes
 the options of `cron-add` (one schedule at most) and changes only what is given. An empty
-`--notify ''`, `--model ''`, `--provider ''` or `--session ''` removes it. A disabled job stays disabled.
+`--notify ''`, `--model ''`, `--provider ''` or `--session ''` removes it; `--to` replaces the
+list (`--to none` clears it), `--check none` removes the check. A disabled job stays disabled.
 
 Options:
       --message M, --cron EXPR, --at TIME, --in DURATION, --every DURATION,
       --tz ZONE, --grace SECS, --notify CMD, --model M, --provider NAME,
-      --session NAME, --no-tools
+      --session NAME, --no-tools, --to TARGET, --notify-on STATUSES, --check CMD,
+      --quiet
       --tools          offer tools to the job's turns again
+      --no-quiet       the turn may no longer answer NOTHING_TO_REPORT
   -h, --help           print this help
 ",
     ),
@@ -750,7 +770,28 @@ impl Parser {
             tools: (no_tools || tools).then_some(tools),
             session: self.value("--session")?,
             provider: self.value("--provider")?,
+            to: Some(
+                self.args
+                    .values_from_str::<_, String>("--to")
+                    .map_err(|error| self.error(error))?,
+            )
+            .filter(|to| !to.is_empty()),
+            notify_on: self.value("--notify-on")?,
+            check: self.value("--check")?,
+            quiet: self.quiet()?,
         })
+    }
+
+    /// `--quiet`, and on `cron-edit` `--no-quiet`.
+    fn quiet(&mut self) -> Result<Option<bool>> {
+        let quiet = self.flag("--quiet");
+        let loud = self.command == "cron-edit" && self.flag("--no-quiet");
+        if quiet && loud {
+            return Err(Error::Usage(
+                "`--quiet` and `--no-quiet` contradict each other".into(),
+            ));
+        }
+        Ok((quiet || loud).then_some(quiet))
     }
 
     /// At most one schedule flag (`--cron` only where `with_cron`).

@@ -88,6 +88,12 @@ pub fn job(job: &Job) -> Value {
         "provider": def.provider,
         "session": def.session,
         "tools": def.tools,
+        "to": def.reporting.to,
+        "notify_on": def.reporting.notify_on_text().split(',').collect::<Vec<_>>(),
+        "check": def.reporting.check,
+        "quiet": def.reporting.quiet,
+        // `--file` (SPEC §15) is not offered yet: no job has files.
+        "files": [],
     })
 }
 

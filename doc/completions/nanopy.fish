@@ -68,7 +68,11 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l in -r -F -d 'onc
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l every -r -F -d 'at fixed intervals (at least 1m) from the moment it is added'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l tz -r -F -d 'IANA time zone of the schedule (default: the system zone)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l grace -r -F -d 'run a fire missed by at most SECS after downtime (default 600)'
-complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l notify -r -F -d 'run `sh -c CMD` after each run, with the reply on stdin'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l notify -r -F -d 'run `sh -c CMD` after each run, with the reply on stdin (and'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l to -r -F -d 'deliver each run to TARGET (a name in `targets`, or'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l notify-on -r -F
+complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l check -r -F -d 'run `sh -c CMD` first: exit 0 runs the turn with its output as input,'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l quiet -d 'let the turn answer NOTHING_TO_REPORT, which makes the run `quiet`'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l model -r -F -d 'use model M (or an alias) for this job\'s turns (default: the config\'s)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l provider -r -F -d 'use the provider NAME for this job\'s turns (default: the config\'s)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l session -r -F -d 'every run continues the conversation NAME, so it knows what it'
@@ -80,6 +84,8 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l notify
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l model
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l provider
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l session
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l to
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l check
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l message -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l cron -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l at -r -F
@@ -88,7 +94,10 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l every -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l tz -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l grace -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l no-tools
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l notify-on -r -F
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l quiet
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l tools -d 'offer tools to the job\'s turns again'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l no-quiet -d 'the turn may no longer answer NOTHING_TO_REPORT'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-list' -l json
 complete -c nanopy -n '__fish_seen_subcommand_from cron-list' -s h -l help -d 'print this help'

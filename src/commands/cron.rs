@@ -8,7 +8,7 @@ use crate::cli::JobOptions;
 use crate::config::Config;
 use crate::conversation::Continuation;
 use crate::cron::{self as scheduler, When, describe};
-use crate::cron::{Job, JobDef, Output, Run, Spec, Store, Work};
+use crate::cron::{Job, JobDef, Output, Reporting, Run, RunStatus, Spec, Store, Work};
 use crate::error::{Error, Result};
 use crate::json_shape;
 use crate::output;
@@ -49,8 +49,12 @@ fn job_work(config: &Config) -> Arc<dyn Work> {
 /// `cron-add`: checks, stores and prints the job with its first fire.
 pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) -> Result<()> {
     let now = Timestamp::now();
+    let given = options.clone();
     let tz = options.tz.unwrap_or_else(system_zone_name);
-    let when = options.when.expect("the parser requires a schedule");
+    let when = options
+        .when
+        .clone()
+        .expect("the parser requires a schedule");
     let job = JobDef {
         name,
         message: options.message.unwrap_or_default(),
@@ -62,7 +66,10 @@ pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) ->
         provider: options.provider.filter(|provider| !provider.is_empty()),
         session: options.session.filter(|session| !session.is_empty()),
         tools: options.tools.unwrap_or(true),
+        reporting: Reporting::default(),
     };
+    let mut job = job;
+    apply_reporting(config, &mut job.reporting, &given)?;
     config.route(job.provider.as_deref(), job.model.as_deref())?;
     let mut store = Store::open(&config.scheduler_db_path)?;
     let saved = scheduler::add(&mut store, job, replace, now)?;
@@ -72,6 +79,7 @@ pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) ->
 /// `cron-edit NAME`: changes what is given, in one transaction with the new next fire.
 pub fn edit(config: &Config, name: &str, options: JobOptions) -> Result<()> {
     let now = Timestamp::now();
+    let given = options.clone();
     let mut store = Store::open(&config.scheduler_db_path)?;
     let saved = scheduler::edit(&mut store, name, now, |job| {
         if let Some(tz) = options.tz {
@@ -105,10 +113,49 @@ pub fn edit(config: &Config, name: &str, options: JobOptions) -> Result<()> {
         if let Some(provider) = options.provider {
             job.provider = (!provider.is_empty()).then_some(provider);
         }
+        apply_reporting(config, &mut job.reporting, &given)?;
         config.route(job.provider.as_deref(), job.model.as_deref())?;
         Ok(())
     })?;
     output::line(&saved.summary("changed"))
+}
+
+/// Applies `--to`, `--notify-on`, `--check` and `--quiet` to a job's reporting: targets must
+/// exist (exit 2), `--to none` clears them, `--check none` removes the check.
+fn apply_reporting(config: &Config, reporting: &mut Reporting, options: &JobOptions) -> Result<()> {
+    if let Some(to) = &options.to {
+        reporting.to = if to.len() == 1 && to[0] == "none" {
+            Vec::new()
+        } else {
+            for name in to {
+                super::notify::resolve(config, name)?;
+            }
+            to.clone()
+        };
+    }
+    if let Some(list) = &options.notify_on {
+        let statuses = list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                RunStatus::finished_named(name).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "`--notify-on` takes ok, failed, missed, quiet, skipped or \
+                         interrupted, not `{name}`"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        reporting.notify_on = Some(statuses);
+    }
+    if let Some(check) = &options.check {
+        reporting.check = (check != "none" && !check.trim().is_empty()).then(|| check.clone());
+    }
+    if let Some(quiet) = options.quiet {
+        reporting.quiet = quiet;
+    }
+    Ok(())
 }
 
 /// `cron-remove NAME`.

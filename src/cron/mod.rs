@@ -9,7 +9,7 @@ mod store;
 
 pub use runner::{Output, Work, fire_now, run_daemon, run_once};
 pub use schedule::Spec;
-pub use store::{Job, JobDef, Run, Store};
+pub use store::{Job, JobDef, Reporting, Run, RunStatus, Store};
 
 use crate::error::{Error, Result};
 use crate::names::check_name;

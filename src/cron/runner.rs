@@ -620,6 +620,7 @@ mod tests {
             provider: None,
             session: None,
             tools: true,
+            reporting: Default::default(),
         }
     }
 
@@ -664,6 +665,7 @@ mod tests {
                 provider: None,
                 session: None,
                 tools: true,
+                reporting: Default::default(),
             },
             enabled,
             next_fire,

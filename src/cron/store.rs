@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The schema this build writes; older stores are migrated forward on open.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 /// How long a statement waits for another process's write before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Runs kept per job.
@@ -107,17 +107,38 @@ pub enum RunStatus {
     Skipped,
     /// The process running it stopped or died before it finished.
     Interrupted,
+    /// Nothing to report: its `--check` said so, or its `--quiet` turn answered
+    /// `NOTHING_TO_REPORT` (SPEC §12).
+    Quiet,
 }
 
 impl RunStatus {
-    const ALL: [RunStatus; 6] = [
+    const ALL: [RunStatus; 7] = [
         RunStatus::Running,
         RunStatus::Ok,
         RunStatus::Failed,
         RunStatus::Missed,
         RunStatus::Skipped,
         RunStatus::Interrupted,
+        RunStatus::Quiet,
     ];
+
+    /// The statuses `--notify-on` may name (every finished one).
+    pub const FINISHED: [RunStatus; 6] = [
+        RunStatus::Ok,
+        RunStatus::Failed,
+        RunStatus::Missed,
+        RunStatus::Quiet,
+        RunStatus::Skipped,
+        RunStatus::Interrupted,
+    ];
+
+    /// The status called `name`, if it is a finished one.
+    pub fn finished_named(name: &str) -> Option<RunStatus> {
+        RunStatus::FINISHED
+            .into_iter()
+            .find(|status| status.as_str() == name)
+    }
 
     /// The name stored, printed and given to `--notify` as `NANOPY_STATUS`.
     pub fn as_str(self) -> &'static str {
@@ -128,6 +149,7 @@ impl RunStatus {
             RunStatus::Missed => "missed",
             RunStatus::Skipped => "skipped",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Quiet => "quiet",
         }
     }
 }
@@ -171,6 +193,43 @@ pub struct JobDef {
     pub session: Option<String>,
     /// Whether its turns are offered tools.
     pub tools: bool,
+    /// Where and when its runs are delivered, and whether it may stay quiet (SPEC §12).
+    pub reporting: Reporting,
+}
+
+/// A job's delivery settings: `--to`, `--notify-on`, `--check`, `--quiet`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reporting {
+    /// Target names (`--to`), in the order given.
+    pub to: Vec<String>,
+    /// The statuses that deliver; `None` is the default, [`DEFAULT_NOTIFY_ON`].
+    pub notify_on: Option<Vec<RunStatus>>,
+    /// A command run before the turn: exit 1 means nothing to do.
+    pub check: Option<String>,
+    /// The turn may answer `NOTHING_TO_REPORT`.
+    pub quiet: bool,
+}
+
+/// The statuses that deliver when `--notify-on` is not given.
+pub const DEFAULT_NOTIFY_ON: [RunStatus; 3] = [RunStatus::Ok, RunStatus::Failed, RunStatus::Missed];
+
+impl Reporting {
+    /// Whether a run that ended with `status` is delivered to the job's targets.
+    pub fn delivers(&self, status: RunStatus) -> bool {
+        match &self.notify_on {
+            Some(list) => list.contains(&status),
+            None => DEFAULT_NOTIFY_ON.contains(&status),
+        }
+    }
+
+    /// `--notify-on` as stored and shown: comma-separated names.
+    pub fn notify_on_text(&self) -> String {
+        let list: &[RunStatus] = self.notify_on.as_deref().unwrap_or(&DEFAULT_NOTIFY_ON);
+        list.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// A stored job: its definition and its state.
@@ -210,6 +269,34 @@ pub struct Run {
 
 /// Version 3: which provider answered a run (SPEC §9), for `cron-history`.
 const MIGRATE_V3: &str = "ALTER TABLE runs ADD COLUMN provider TEXT;";
+
+/// Version 4: where a job's runs are delivered and when (SPEC §12), quiet jobs, and the
+/// outbox of deliveries.
+const MIGRATE_V4: &str = "
+ALTER TABLE jobs ADD COLUMN targets TEXT;       -- JSON array of target names (`--to`)
+ALTER TABLE jobs ADD COLUMN notify_on TEXT;     -- comma-separated statuses; NULL: the default
+ALTER TABLE jobs ADD COLUMN check_cmd TEXT;     -- `--check CMD`
+ALTER TABLE jobs ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE deliveries (
+    id            INTEGER PRIMARY KEY,
+    run           INTEGER NOT NULL,       -- runs.id
+    job           TEXT NOT NULL,
+    target        TEXT NOT NULL,          -- the target's name; `--notify` for the notify command
+    command       TEXT,                   -- the `--notify` command, as it was at the run
+    status        TEXT NOT NULL,          -- the run's status
+    scheduled_at  INTEGER,
+    started_at    INTEGER,
+    text          TEXT NOT NULL,
+    state         TEXT NOT NULL,          -- pending, sending, sent, held, failed
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_attempt  INTEGER NOT NULL,       -- Unix seconds
+    created_at    INTEGER NOT NULL,
+    claimed_until INTEGER,                -- a `sending` claim expires then (a killed sender)
+    last_error    TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt);
+CREATE INDEX deliveries_by_run ON deliveries (run);
+";
 
 /// An open store.
 pub struct Store {
@@ -255,11 +342,15 @@ fn migrate(tx: &rusqlite::Transaction, from: i64) -> rusqlite::Result<()> {
     if from < 3 {
         tx.execute_batch(MIGRATE_V3)?;
     }
+    if from < 4 {
+        tx.execute_batch(MIGRATE_V4)?;
+    }
     Ok(())
 }
 
 const JOB_COLUMNS: &str = "id, name, message, cron, at, every, every_secs, anchor, tz, enabled, \
-     grace_secs, notify, model, provider, session, tools, next_fire, last_status";
+     grace_secs, notify, model, provider, session, tools, next_fire, last_status, targets, \
+     notify_on, check_cmd, quiet";
 
 fn job_from_row(row: &rusqlite::Row) -> rusqlite::Result<Job> {
     let cron: Option<String> = row.get(3)?;
@@ -295,6 +386,19 @@ fn job_from_row(row: &rusqlite::Row) -> rusqlite::Result<Job> {
             provider: row.get(13)?,
             session: row.get(14)?,
             tools: row.get(15)?,
+            reporting: Reporting {
+                to: row
+                    .get::<_, Option<String>>(18)?
+                    .and_then(|text| serde_json::from_str(&text).ok())
+                    .unwrap_or_default(),
+                notify_on: row.get::<_, Option<String>>(19)?.map(|text| {
+                    text.split(',')
+                        .filter_map(RunStatus::finished_named)
+                        .collect()
+                }),
+                check: row.get(20)?,
+                quiet: row.get(21)?,
+            },
         },
         enabled: row.get(9)?,
         next_fire: row.get(16)?,
@@ -710,15 +814,18 @@ fn write_job(
     conn.execute(
         "INSERT INTO jobs (id, name, message, cron, at, every, every_secs, anchor, tz, enabled,
                            grace_secs, notify, model, provider, session, tools, next_fire,
-                           created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)
+                           created_at, updated_at, targets, notify_on, check_cmd, quiet)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?18, ?19, ?20, ?21, ?22)
          ON CONFLICT (id) DO UPDATE SET
             name = excluded.name, message = excluded.message, cron = excluded.cron,
             at = excluded.at, every = excluded.every, every_secs = excluded.every_secs,
             anchor = excluded.anchor, tz = excluded.tz, enabled = excluded.enabled,
             grace_secs = excluded.grace_secs, notify = excluded.notify, model = excluded.model,
             provider = excluded.provider, session = excluded.session, tools = excluded.tools,
-            next_fire = excluded.next_fire, updated_at = excluded.updated_at",
+            next_fire = excluded.next_fire, updated_at = excluded.updated_at,
+            targets = excluded.targets, notify_on = excluded.notify_on,
+            check_cmd = excluded.check_cmd, quiet = excluded.quiet",
         params![
             id,
             job.name,
@@ -737,7 +844,15 @@ fn write_job(
             job.session,
             job.tools,
             next_fire,
-            now
+            now,
+            (!job.reporting.to.is_empty())
+                .then(|| serde_json::to_string(&job.reporting.to).expect("names serialise")),
+            job.reporting
+                .notify_on
+                .is_some()
+                .then(|| job.reporting.notify_on_text()),
+            job.reporting.check,
+            job.reporting.quiet,
         ],
     )
 }
@@ -790,6 +905,7 @@ mod tests {
             provider: None,
             session: None,
             tools: true,
+            reporting: Default::default(),
         }
     }
 

@@ -78,6 +78,7 @@ impl Tool for CronAdd {
             provider: None,
             session: None,
             tools: true,
+            reporting: Default::default(),
         };
         let mut store = Store::open(&self.0)?;
         let saved = cron::add(&mut store, job, false, now)?;
