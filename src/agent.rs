@@ -27,6 +27,9 @@ pub const MAX_TOOL_ROUNDS: usize = 8;
 const LEFT_OUT_NOTE: &str =
     "\n\nEarlier exchanges of this conversation were left out to fit the context.";
 
+/// The system message's last line for a `--quiet` job's turn.
+const QUIET_NOTE: &str = "\n\nWhen nothing is worth reporting, answer exactly NOTHING_TO_REPORT.";
+
 /// How a turn should run.
 #[derive(Debug, Clone, Default)]
 pub struct TurnOptions {
@@ -47,6 +50,8 @@ pub struct TurnOptions {
     pub continuation: Continuation,
     /// The job that runs the turn, for the log.
     pub job: Option<String>,
+    /// A `--quiet` job's turn: it may answer `NOTHING_TO_REPORT` (SPEC §12).
+    pub quiet: bool,
 }
 
 /// One agent for one caller: built once, it runs any number of turns. Its tools (and the
@@ -138,6 +143,9 @@ impl<'c> Agent<'c> {
         let history = log.history(config, user.chars().count())?;
         if history.left_out {
             system.push_str(LEFT_OUT_NOTE);
+        }
+        if options.quiet {
+            system.push_str(QUIET_NOTE);
         }
         let messages = assemble(system, history.messages, &user);
         *asked = Some(routes[0].provider.name.clone());

@@ -1,7 +1,7 @@
 //! The JSON documents scripts rely on (SPEC §2): `agent --json`, `cron-list --json` (and the
 //! `cron_list` tool), `cron-history --json`, `log`, `sessions` and `usage --json`. One place, so each shape is defined once.
 
-use crate::cron::{Job, Run, Spec};
+use crate::cron::{Delivery, Job, Run, Spec};
 use crate::log::{Entry, Session, Usage};
 use crate::turn::{ToolRun, Turn};
 use crate::zone::time_in_zone;
@@ -97,9 +97,15 @@ pub fn job(job: &Job) -> Value {
     })
 }
 
-/// One run of `cron-history --json`; times in the job's zone `tz`.
-pub fn run(run: &Run, tz: &str) -> Value {
+/// One run of `cron-history --json`, with its deliveries; times in the job's zone `tz`.
+pub fn run(run: &Run, tz: &str, deliveries: &[&Delivery]) -> Value {
     json!({
+        "deliveries": deliveries.iter().map(|delivery| json!({
+            "target": delivery.target,
+            "state": delivery_state(delivery),
+            "attempts": delivery.attempts,
+            "error": delivery.last_error,
+        })).collect::<Vec<_>>(),
         "job": run.job,
         "scheduled_at": time_in_zone(run.scheduled_at, tz),
         "started_at": time_in_zone(Some(run.started_at), tz),
@@ -109,4 +115,35 @@ pub fn run(run: &Run, tz: &str) -> Value {
         "error": run.error,
         "provider": run.provider,
     })
+}
+
+/// A delivery's state as shown: a claim in progress is still `pending`.
+fn delivery_state(delivery: &Delivery) -> &str {
+    match delivery.state.as_str() {
+        "sending" => "pending",
+        state => state,
+    }
+}
+
+/// One line of `cron-history` about a delivery of `run`.
+pub fn delivery_line(run: &Run, delivery: &Delivery, tz: &str) -> String {
+    let mut line = format!(
+        "  delivery of `{}` run {} to `{}`: {}, {} attempt{}",
+        run.job,
+        time_in_zone(Some(run.started_at), tz).unwrap_or_default(),
+        delivery.target,
+        delivery_state(delivery),
+        delivery.attempts,
+        if delivery.attempts == 1 { "" } else { "s" }
+    );
+    if delivery.state == "pending" || delivery.state == "held" {
+        line.push_str(&format!(
+            ", next at {}",
+            time_in_zone(Some(delivery.next_attempt), tz).unwrap_or_default()
+        ));
+    }
+    if let Some(error) = &delivery.last_error {
+        line.push_str(&format!(" (last error: {error})"));
+    }
+    line
 }

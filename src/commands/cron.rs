@@ -3,16 +3,13 @@
 //! is handed its work: an agent turn for the job's message.
 
 use super::table;
-use crate::agent::{Agent, TurnOptions};
 use crate::cli::JobOptions;
 use crate::config::Config;
-use crate::conversation::Continuation;
 use crate::cron::{self as scheduler, When, describe};
-use crate::cron::{Job, JobDef, Output, Reporting, Run, RunStatus, Spec, Store, Work};
+use crate::cron::{Delivery, Job, JobDef, Reporting, Run, RunStatus, Spec, Store, Work};
 use crate::error::{Error, Result};
 use crate::json_shape;
 use crate::output;
-use crate::tools::Caller;
 use crate::zone::{load_zone, system_zone_name, time_in_zone};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -20,29 +17,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a job's fire does: one agent turn for its message, with the job's model and tools,
-/// no scheduling tools and no learning (SPEC §3.6).
+/// no scheduling tools and no learning (SPEC §3.6); and how its runs are delivered.
 fn job_work(config: &Config) -> Arc<dyn Work> {
-    let config = config.clone();
-    Arc::new(move |job: &Job| {
-        // A job's turn reads no stdin and takes no input beyond its message.
-        let options = TurnOptions {
-            model: job.def.model.clone(),
-            provider: job.def.provider.clone(),
-            no_tools: !job.def.tools,
-            continuation: match &job.def.session {
-                Some(name) => Continuation::Named(name.clone()),
-                None => Continuation::New,
-            },
-            job: Some(job.def.name.clone()),
-            ..TurnOptions::default()
-        };
-        Agent::new(&config, Caller::Job)
-            .turn(&job.def.message, &options, &mut |_| {})
-            .map(|turn| Output {
-                text: turn.reply,
-                provider: turn.provider,
-            })
-            .map_err(|error| error.to_string())
+    Arc::new(super::job_work::JobWork {
+        config: config.clone(),
     })
 }
 
@@ -195,6 +173,9 @@ pub fn enable(config: &Config, name: &str, enable: bool) -> Result<()> {
 pub fn list(config: &Config, json: bool) -> Result<()> {
     let store = Store::open(&config.scheduler_db_path)?;
     let jobs = store.jobs()?;
+    if let Some(warning) = scheduler::unattended(&store, Timestamp::now().as_second())? {
+        crate::notice::warning(&warning);
+    }
     if json {
         let items: Vec<Value> = jobs.iter().map(json_shape::job).collect();
         return output::json(&Value::Array(items));
@@ -301,11 +282,15 @@ pub fn history(config: &Config, name: Option<String>, limit: i64, json: bool) ->
         .map(|job| (job.def.name, job.def.tz))
         .collect();
     let runs = store.runs(name.as_deref(), limit.max(0))?;
+    let ids: Vec<i64> = runs.iter().map(|run| run.id).collect();
+    let deliveries = store.deliveries_of(&ids)?;
+    let of_run =
+        |run: &Run| -> Vec<&Delivery> { deliveries.iter().filter(|d| d.run == run.id).collect() };
     let zone_of = |run: &Run| zones.get(&run.job).map_or("UTC", String::as_str);
     if json {
         let items: Vec<Value> = runs
             .iter()
-            .map(|run| json_shape::run(run, zone_of(run)))
+            .map(|run| json_shape::run(run, zone_of(run), &of_run(run)))
             .collect();
         return output::json(&Value::Array(items));
     }
@@ -316,7 +301,14 @@ pub fn history(config: &Config, name: Option<String>, limit: i64, json: bool) ->
     table::print(
         ["JOB", "SCHEDULED", "STARTED", "TOOK", "STATUS", "OUTPUT"],
         &rows,
-    )
+    )?;
+    // Each run's deliveries, one line each, below the table.
+    for run in &runs {
+        for delivery in of_run(run) {
+            output::line(&json_shape::delivery_line(run, delivery, zone_of(run)))?;
+        }
+    }
+    Ok(())
 }
 
 fn run_row(run: &Run, tz: &str) -> [String; 6] {

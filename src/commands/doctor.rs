@@ -2,7 +2,7 @@
 //! one `ok` or `problem:` line each.
 
 use crate::clock;
-use crate::config::Config;
+use crate::config::{Config, TargetKind};
 use crate::cron::Store;
 use crate::error::{Error, Result};
 use crate::log::Log;
@@ -30,6 +30,8 @@ pub fn run(config: &Config) -> Result<()> {
     log(config, &mut report)?;
     providers(config, &mut report)?;
     mcp_servers(config, &mut report)?;
+    targets(config, &mut report)?;
+    scheduler_runs(config, &mut report)?;
     match report.problems {
         0 => Ok(()),
         problems => Err(Error::Failed(format!("{problems} problem(s) found"))),
@@ -168,6 +170,75 @@ fn mcp_servers(config: &Config, report: &mut Report) -> Result<()> {
             )?,
             Err(why) => report.line(false, format!("MCP server `{name}`: {why}"))?,
         }
+    }
+    Ok(())
+}
+
+/// Each delivery target that can be checked without sending: its command exists, and the
+/// Telegram bot's token answers `getMe` (which names the bot).
+fn targets(config: &Config, report: &mut Report) -> Result<()> {
+    if config.telegram.is_some() {
+        match crate::deliver::telegram::bot_name(config) {
+            Ok(name) => report.line(true, format!("Telegram bot {name} answers getMe"))?,
+            Err(failure) => report.line(false, format!("Telegram bot: {}", failure.text()))?,
+        }
+    }
+    for target in &config.targets {
+        let kind = target.kind.name();
+        let (ok, what) = match &target.kind {
+            TargetKind::Email { sendmail, .. } => {
+                let program = sendmail
+                    .as_deref()
+                    .unwrap_or("/usr/sbin/sendmail")
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                if executable(program) {
+                    (true, format!("mails through `{program}`"))
+                } else {
+                    (
+                        false,
+                        format!(
+                            "`{program}` is not an executable (install msmtp-mta, or set `sendmail`)"
+                        ),
+                    )
+                }
+            }
+            TargetKind::Telegram { chat } if config.telegram.is_none() => (
+                false,
+                format!("chat {chat} needs a `telegram` bot in the config"),
+            ),
+            TargetKind::Telegram { chat } => (true, format!("chat {chat}")),
+            TargetKind::Ntfy { url, .. }
+            | TargetKind::Webhook { url, .. }
+            | TargetKind::Ping { url } => (true, crate::http::redact_userinfo(url)),
+            TargetKind::Command { .. } => (true, "runs with `sh -c`".to_string()),
+        };
+        report.line(ok, format!("target `{}` ({kind}): {what}", target.name))?;
+    }
+    Ok(())
+}
+
+/// Whether `program` names an executable file (found on PATH when it has no slash).
+fn executable(program: &str) -> bool {
+    let runnable = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return runnable(Path::new(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| runnable(&dir.join(program))))
+}
+
+/// SPEC §12: enabled jobs but no scheduler seen in the last 10 minutes.
+fn scheduler_runs(config: &Config, report: &mut Report) -> Result<()> {
+    let Ok(store) = Store::open(&config.scheduler_db_path) else {
+        return Ok(()); // said above
+    };
+    if let Some(warning) = crate::cron::unattended(&store, clock::now())? {
+        report.line(false, warning)?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod agent;
 mod cron;
 mod doctor;
+mod job_work;
 mod log;
 mod memory;
 mod notify;

@@ -2,14 +2,16 @@
 //! the operations that commands and tools share: turning what was typed into a schedule,
 //! checking a job, adding and editing one.
 
+mod outbox;
 mod owner;
 mod runner;
 mod schedule;
 mod store;
 
+pub use outbox::Attempt;
 pub use runner::{Output, Work, fire_now, run_daemon, run_once};
 pub use schedule::Spec;
-pub use store::{Job, JobDef, Reporting, Run, RunStatus, Store};
+pub use store::{Delivery, Job, JobDef, NewDelivery, Reporting, Run, RunStatus, Store};
 
 use crate::error::{Error, Result};
 use crate::names::check_name;
@@ -17,6 +19,33 @@ use crate::zone::{format_in, load_zone, time_in_zone};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use schedule::{MIN_EVERY_SECS, Schedule};
+
+/// How long jobs may wait with no scheduler running before that is worth a word (SPEC §12).
+const UNATTENDED_SECS: i64 = 600;
+
+/// SPEC §12, a scheduler nobody runs: when an enabled job was added more than 10 minutes ago
+/// and no scheduler has noted the time in the last 10 minutes (or ever), what to say.
+pub fn unattended(store: &Store, now: i64) -> Result<Option<String>> {
+    let Some(added) = store.oldest_waiting_job()? else {
+        return Ok(None);
+    };
+    let seen = store.last_seen()?;
+    if now - added <= UNATTENDED_SECS || seen.is_some_and(|seen| now - seen <= UNATTENDED_SECS) {
+        return Ok(None);
+    }
+    let last = match seen {
+        Some(seen) => format!(
+            "last seen {}",
+            time_in_zone(Some(seen), &crate::zone::system_zone_name()).unwrap_or_default()
+        ),
+        None => "never seen".to_string(),
+    };
+    Ok(Some(format!(
+        "no scheduler has run in the last 10 minutes ({last}), so jobs do not fire: start one \
+         with `sudo systemctl enable --now nanopy-cron@$USER`, or add the crontab line \
+         `* * * * * nanopy cron-run --once`"
+    )))
+}
 
 /// The grace period of a job when none is given.
 pub const DEFAULT_GRACE_SECS: i64 = 600;

@@ -2,10 +2,10 @@
 //! reads the wall clock; the decisions it takes are pure functions of "now". What a job does
 //! is handed in as [`Work`]: the scheduler knows nothing of agents or providers.
 
+use super::outbox::{self, Attempt};
 use super::owner;
-use super::store::{Claim, Job, RunStatus, Store};
+use super::store::{Claim, Delivery, Job, NewDelivery, RunStatus, Store};
 use crate::atomic_file;
-use crate::child::{Ran, Trouble};
 use crate::clock::unix_seconds;
 use crate::error::{Error, Result};
 use crate::service::{self, SHUTDOWN_WAIT, Service, Stop};
@@ -13,29 +13,47 @@ use std::collections::HashSet;
 use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// What running a job means, supplied by the caller: the job's reply, or why it failed.
+/// What running a job means, supplied by the caller: the job's reply, or why it failed; and
+/// how its runs are delivered (the scheduler records and retries deliveries, but knows
+/// nothing of targets).
 pub trait Work: Send + Sync {
     /// Runs `job` once.
     fn run(&self, job: &Job) -> std::result::Result<Output, String>;
+
+    /// A run of `job` is starting (a `ping` target hears of it).
+    fn starting(&self, _job: &Job) {}
+
+    /// The deliveries a run of `job` that ended with `status` at `now` makes.
+    fn deliveries(&self, _job: &Job, _status: RunStatus, _now: i64) -> Vec<NewDelivery> {
+        Vec::new()
+    }
+
+    /// Sends one delivery now.
+    fn send(&self, _delivery: &Delivery) -> Attempt {
+        Attempt::Failed("nothing can be delivered".into())
+    }
 }
 
 /// A job's reply, and the provider that gave it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Output {
     pub text: String,
     pub provider: Option<String>,
+    /// Nothing to report: the run is `quiet`.
+    pub quiet: bool,
+    /// What its deliveries carry instead of `text` (a check's output).
+    pub delivered: Option<String>,
 }
 
 impl From<String> for Output {
     fn from(text: String) -> Output {
         Output {
             text,
-            provider: None,
+            ..Output::default()
         }
     }
 }
@@ -53,8 +71,6 @@ where
 /// The longest the loop sleeps before looking at the store again: other processes' changes
 /// are noticed within this.
 const POLL: Duration = Duration::from_secs(1);
-/// The longest a `--notify` command may run.
-const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the daemon folds the job store's write-ahead log into the file; short-lived
 /// commands leave that to it.
 const CHECKPOINT_EVERY: i64 = 3600;
@@ -226,7 +242,14 @@ struct Watch {
 pub fn run_once(store_path: &Path, work: Arc<dyn Work>) -> Result<bool> {
     let mut scheduler = Scheduler::open(store_path, work)?;
     scheduler.fire_due(unix_seconds(SystemTime::now()))?;
-    Ok(scheduler.join_all())
+    let all_ok = scheduler.join_all();
+    // What earlier runs left to retry, or quiet hours held, goes out now too.
+    outbox::send_due(
+        &mut scheduler.store,
+        scheduler.work.as_ref(),
+        unix_seconds(SystemTime::now()),
+    )?;
+    Ok(all_ok)
 }
 
 /// `cron-fire NAME`: runs one job now, in the foreground, recorded in its history; says
@@ -237,6 +260,7 @@ pub fn fire_now(store_path: &Path, name: &str, work: &dyn Work) -> Result<bool> 
         .job(name)?
         .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
     let run = store.start_manual_run(&job.def.name, unix_seconds(SystemTime::now()))?;
+    // A manual run is never skipped; ok and quiet runs succeed, failed ones do not.
     Ok(execute(work, &mut store, &job, run, None))
 }
 
@@ -306,7 +330,8 @@ impl Scheduler {
             self.fire_due(now)?;
             watch.earliest = self.store.earliest_fire()?;
         }
-        Ok(())
+        // Retries and deliveries held by quiet hours, whichever scheduler made them.
+        outbox::send_due(&mut self.store, self.work.as_ref(), now)
     }
 
     /// Claims and starts every due fire.
@@ -348,9 +373,17 @@ impl Scheduler {
                     note.to_string()
                 }
             };
-            self.store
-                .finish_run(run, claim.status, None, Some(&note), now)?;
+            let deliveries = self.work.deliveries(&job, claim.status, now);
+            let claimed = self.store.finish_run_delivering(
+                run,
+                claim.status,
+                None,
+                Some(&note),
+                now,
+                &deliveries,
+            )?;
             log_line(&job, claim.scheduled, claim.status, Duration::ZERO, &note);
+            outbox::send(&mut self.store, self.work.as_ref(), claimed);
         }
         Ok(())
     }
@@ -442,7 +475,7 @@ impl Scheduler {
     }
 }
 
-/// Runs the job's work, records the outcome, logs it and notifies.
+/// Runs the job's work, records the outcome with its deliveries, logs it, and sends them.
 fn execute(
     work: &dyn Work,
     store: &mut Store,
@@ -451,8 +484,10 @@ fn execute(
     scheduled: Option<i64>,
 ) -> bool {
     let started = Instant::now();
+    work.starting(job);
     let outcome = work.run(job);
     let (status, output, error) = match &outcome {
+        Ok(reply) if reply.quiet => (RunStatus::Quiet, Some(reply.text.as_str()), None),
         Ok(reply) => (RunStatus::Ok, Some(reply.text.as_str()), None),
         Err(error) => (RunStatus::Failed, None, Some(error.as_str())),
     };
@@ -468,12 +503,26 @@ fn execute(
             job.def.name
         ));
     }
-    if let Err(store_error) = store.finish_run(run, status, output, error, now) {
-        eprintln!(
-            "error: job `{}`: cannot record the run: {store_error}",
-            job.def.name
-        );
+    let mut deliveries = work.deliveries(job, status, now);
+    if let Ok(Output {
+        delivered: Some(text),
+        ..
+    }) = &outcome
+    {
+        for delivery in &mut deliveries {
+            delivery.text = Some(text.clone());
+        }
     }
+    let claimed = match store.finish_run_delivering(run, status, output, error, now, &deliveries) {
+        Ok(claimed) => claimed,
+        Err(store_error) => {
+            eprintln!(
+                "error: job `{}`: cannot record the run: {store_error}",
+                job.def.name
+            );
+            Vec::new()
+        }
+    };
     let text = output.or(error).unwrap_or_default();
     log_line(
         job,
@@ -482,9 +531,7 @@ fn execute(
         started.elapsed(),
         text,
     );
-    if let Some(command) = &job.def.notify {
-        notify(command, &job.def.name, status, text);
-    }
+    outbox::send(store, work, claimed);
     outcome.is_ok()
 }
 
@@ -503,49 +550,6 @@ fn log_line(job: &Job, scheduled: i64, status: RunStatus, took: Duration, text: 
     // One write per run, so lines of concurrent runs never interleave; a closed stdout
     // must not stop the scheduler.
     let _ = std::io::stdout().lock().write_all(entry.as_bytes());
-}
-
-/// Runs `sh -c command` with the reply on stdin, bounded in time.
-fn notify(command: &str, job: &str, status: RunStatus, text: &str) {
-    let ran = crate::child::run(
-        Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .env("NANOPY_JOB", job)
-            .env("NANOPY_STATUS", status.as_str()),
-        Some(text.as_bytes().to_vec()),
-        NOTIFY_TIMEOUT,
-        0,
-    );
-    match ran {
-        Ok(Ran {
-            status: Some(status),
-            ..
-        }) if status.success() => {}
-        Ok(Ran {
-            status: Some(status),
-            ..
-        }) => {
-            crate::notice::warning(&format!(
-                "job `{job}`: the notify command exited with {status}"
-            ));
-        }
-        Ok(Ran { status: None, .. }) => {
-            crate::notice::warning(&format!(
-                "job `{job}`: the notify command took too long and was stopped"
-            ));
-        }
-        Err(Trouble::Start(error)) => {
-            crate::notice::warning(&format!(
-                "job `{job}`: cannot run the notify command: {error}"
-            ));
-        }
-        Err(Trouble::Wait(error)) => {
-            crate::notice::warning(&format!(
-                "job `{job}`: cannot wait for the notify command: {error}"
-            ));
-        }
-    }
 }
 
 /// How long to sleep: until the earliest fire, but never past one poll interval, so changes

@@ -298,6 +298,106 @@ CREATE INDEX deliveries_due ON deliveries (state, next_attempt);
 CREATE INDEX deliveries_by_run ON deliveries (run);
 ";
 
+/// How long a sender's claim on a delivery lasts: past it, a killed sender's delivery is
+/// claimed again (sent at least once, never lost).
+pub const CLAIM_SECS: i64 = 300;
+
+/// Which deliveries are due at `?1`.
+const DUE: &str = "(state IN ('pending', 'held') AND next_attempt <= ?1)
+                   OR (state = 'sending' AND claimed_until < ?1)";
+const DUE_COUNT: &str = "SELECT count(*) FROM deliveries WHERE (state IN ('pending', 'held')
+                         AND next_attempt <= ?1) OR (state = 'sending' AND claimed_until < ?1)";
+
+/// A delivery a finishing run asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    /// The target's name; `--notify` for the job's notify command.
+    pub target: String,
+    /// The `--notify` command.
+    pub command: Option<String>,
+    /// Its own text instead of the run's output or error (a run made quiet by its check).
+    pub text: Option<String>,
+    /// Held by quiet hours until then.
+    pub held_until: Option<i64>,
+}
+
+/// One delivery of the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub run: i64,
+    pub job: String,
+    pub target: String,
+    pub command: Option<String>,
+    /// The run's status.
+    pub status: String,
+    pub scheduled_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub text: String,
+    /// `pending`, `sending`, `sent`, `held` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt: i64,
+    pub created_at: i64,
+    pub last_error: Option<String>,
+}
+
+/// What became of a send.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Try again at `at`.
+    Retry {
+        at: i64,
+        error: String,
+    },
+    /// Given up.
+    Failed {
+        error: String,
+    },
+    /// Quiet hours: not tried, wait until then.
+    Held {
+        until: i64,
+    },
+}
+
+/// Row ids as an SQL list: integers only, so nothing from outside reaches the SQL text.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn deliveries_where<P: rusqlite::Params>(
+    conn: &Connection,
+    condition: &str,
+    params: P,
+) -> rusqlite::Result<Vec<Delivery>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT id, run, job, target, command, status, scheduled_at, started_at, text, state,
+                attempts, next_attempt, created_at, last_error
+         FROM deliveries WHERE {condition} ORDER BY id"
+    ))?;
+    statement
+        .query_map(params, |row| {
+            Ok(Delivery {
+                id: row.get(0)?,
+                run: row.get(1)?,
+                job: row.get(2)?,
+                target: row.get(3)?,
+                command: row.get(4)?,
+                status: row.get(5)?,
+                scheduled_at: row.get(6)?,
+                started_at: row.get(7)?,
+                text: row.get(8)?,
+                state: row.get(9)?,
+                attempts: row.get(10)?,
+                next_attempt: row.get(11)?,
+                created_at: row.get(12)?,
+                last_error: row.get(13)?,
+            })
+        })?
+        .collect()
+}
+
 /// An open store.
 pub struct Store {
     db: Database,
@@ -608,7 +708,7 @@ impl Store {
             .map_err(Error::store(&self.db.path))
     }
 
-    /// Records how a run ended, sets the job's last status and trims its history.
+    /// Records how a run ended.
     pub fn finish_run(
         &mut self,
         run: i64,
@@ -617,25 +717,155 @@ impl Store {
         error: Option<&str>,
         now: i64,
     ) -> Result<()> {
+        self.finish_run_delivering(run, status, output, error, now, &[])
+            .map(|_| ())
+    }
+
+    /// Records how a run ended and, in the same transaction, its deliveries (SPEC §12): each
+    /// is claimed by this process for sending at once (state `sending`, see
+    /// [`CLAIM_SECS`]), or `held` until quiet hours end. Returns the claimed ones.
+    pub fn finish_run_delivering(
+        &mut self,
+        run: i64,
+        status: RunStatus,
+        output: Option<&str>,
+        error: Option<&str>,
+        now: i64,
+        deliveries: &[NewDelivery],
+    ) -> Result<Vec<Delivery>> {
         let path = self.db.path.clone();
+        let sql = |error| Error::store(&path)(error);
         let tx = self
             .db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::store(&path))?;
+            .map_err(sql)?;
+        let output = output.map(|text| truncate::to_bytes(text.to_string(), MAX_STORED_TEXT));
+        let error = error.map(|text| truncate::to_bytes(text.to_string(), MAX_STORED_TEXT));
         tx.execute(
             "UPDATE runs SET status = ?2, output = ?3, error = ?4, finished_at = ?5 WHERE id = ?1",
-            params![
-                run,
-                status,
-                output.map(|text| truncate::to_bytes(text.to_string(), MAX_STORED_TEXT)),
-                error.map(|text| truncate::to_bytes(text.to_string(), MAX_STORED_TEXT)),
-                now
-            ],
+            params![run, status, output, error, now],
         )
-        .map_err(Error::store(&path))?;
-        set_last_status(&tx, run, status).map_err(Error::store(&path))?;
-        tx.commit().map_err(Error::store(&path))
+        .map_err(sql)?;
+        set_last_status(&tx, run, status).map_err(sql)?;
+        let mut claimed = Vec::new();
+        for delivery in deliveries {
+            let (state, next_attempt, claimed_until) = match delivery.held_until {
+                Some(until) => ("held", until, None),
+                None => ("sending", now, Some(now + CLAIM_SECS)),
+            };
+            let text = output.as_deref().or(error.as_deref()).unwrap_or("");
+            let text = delivery.text.as_deref().unwrap_or(text);
+            tx.execute(
+                "INSERT INTO deliveries (run, job, target, command, status, scheduled_at,
+                                         started_at, text, state, next_attempt, created_at,
+                                         claimed_until)
+                 SELECT id, job, ?2, ?3, ?4, scheduled_at, started_at, ?5, ?6, ?7, ?8, ?9
+                 FROM runs WHERE id = ?1",
+                params![
+                    run,
+                    delivery.target,
+                    delivery.command,
+                    status,
+                    text,
+                    state,
+                    next_attempt,
+                    now,
+                    claimed_until
+                ],
+            )
+            .map_err(sql)?;
+            if delivery.held_until.is_none() {
+                claimed.push(tx.last_insert_rowid());
+            }
+        }
+        let claimed =
+            deliveries_where(&tx, &format!("id IN ({})", id_list(&claimed)), []).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(claimed)
+    }
+
+    /// Claims every delivery that is due (pending or held past its time, or `sending` under
+    /// a claim that expired: its sender was killed), in one transaction, so that two
+    /// schedulers never send one delivery twice.
+    pub fn claim_due_deliveries(&mut self, now: i64) -> Result<Vec<Delivery>> {
+        let path = self.db.path.clone();
+        let sql = |error| Error::store(&path)(error);
+        // A cheap look first: most wake-ups have nothing to send and write nothing.
+        let due: i64 = self
+            .db
+            .conn
+            .prepare_cached(DUE_COUNT)
+            .and_then(|mut statement| statement.query_row([now], |row| row.get(0)))
+            .map_err(sql)?;
+        if due == 0 {
+            return Ok(Vec::new());
+        }
+        let tx = self
+            .db
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let due = deliveries_where(&tx, DUE, params![now]).map_err(sql)?;
+        tx.execute(
+            &format!("UPDATE deliveries SET state = 'sending', claimed_until = ?2 WHERE {DUE}"),
+            params![now, now + CLAIM_SECS],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(due)
+    }
+
+    /// When a scheduler last noted the time (`cron-run`, `serve`, `cron-run --once`).
+    pub fn last_seen(&self) -> Result<Option<i64>> {
+        self.db
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'last_seen'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(Error::store(&self.db.path))
+    }
+
+    /// When the oldest enabled job with a next fire was added.
+    pub fn oldest_waiting_job(&self) -> Result<Option<i64>> {
+        self.db
+            .conn
+            .query_row(
+                "SELECT min(created_at) FROM jobs WHERE enabled = 1 AND next_fire IS NOT NULL",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(Error::store(&self.db.path))
+    }
+
+    /// Records what became of a claimed delivery.
+    pub fn record_delivery(&mut self, id: i64, outcome: &DeliveryOutcome) -> Result<()> {
+        let (state, next_attempt, error, attempted) = match outcome {
+            DeliveryOutcome::Sent => ("sent", None, None, 1),
+            DeliveryOutcome::Retry { at, error } => ("pending", Some(*at), Some(error.as_str()), 1),
+            DeliveryOutcome::Failed { error } => ("failed", None, Some(error.as_str()), 1),
+            DeliveryOutcome::Held { until } => ("held", Some(*until), None, 0),
+        };
+        self.db
+            .conn
+            .execute(
+                "UPDATE deliveries SET state = ?2, attempts = attempts + ?3,
+                        next_attempt = coalesce(?4, next_attempt),
+                        last_error = coalesce(?5, last_error), claimed_until = NULL
+                 WHERE id = ?1",
+                params![id, state, attempted, next_attempt, error],
+            )
+            .map(|_| ())
+            .map_err(Error::store(&self.db.path))
+    }
+
+    /// The deliveries of these runs, oldest first.
+    pub fn deliveries_of(&self, runs: &[i64]) -> Result<Vec<Delivery>> {
+        deliveries_where(&self.db.conn, &format!("run IN ({})", id_list(runs)), [])
+            .map_err(Error::store(&self.db.path))
     }
 
     /// Notes which provider answered the run.

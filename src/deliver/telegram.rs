@@ -21,21 +21,7 @@ pub fn deliver(config: &Config, chat: i64, letter: &Letter) -> Result<(), Failur
 
 /// Sends `text` to `chat`, split as Telegram needs.
 pub fn send_text(config: &Config, chat: i64, text: &str) -> Result<(), Failure> {
-    let Some(bot) = &config.telegram else {
-        return Err(Failure::Permanent(
-            "no Telegram bot is configured (`telegram` in the config)".into(),
-        ));
-    };
-    let token = bot.token.as_ref().map_or("", |token| token.value.as_str());
-    if token.is_empty() {
-        return Err(Failure::Permanent(format!(
-            "the Telegram bot has no token {}",
-            bot.token
-                .as_ref()
-                .map_or("(set `token` or `token_env`)", |t| t.source.as_str())
-        )));
-    }
-    let url = format!("{}/bot{token}/sendMessage", bot.api_url);
+    let (url, _) = bot_url(config, "sendMessage")?;
     let agent = crate::http::http_agent();
     for piece in split(text, MAX_MESSAGE_UNITS) {
         let body = serde_json::json!({"chat_id": chat, "text": piece});
@@ -69,6 +55,64 @@ pub fn send_text(config: &Config, chat: i64, text: &str) -> Result<(), Failure> 
         return super::judge(status, retry_after, &format!("Telegram: {description}"));
     }
     Ok(())
+}
+
+/// The bot's `@username`, from `getMe`: whether the token works, without sending anything.
+pub fn bot_name(config: &Config) -> Result<String, Failure> {
+    let (url, token) = bot_url(config, "getMe")?;
+    let response = crate::http::http_agent()
+        .get(&url)
+        .config()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .call();
+    let mut response = response.map_err(|error| Failure::Retry {
+        error: format!("Telegram: {}", crate::http::describe_transport(&error)),
+        after: None,
+    })?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_string()
+        .unwrap_or_default()
+        .replace(&token, "…");
+    let answer: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    match answer["result"]["username"].as_str() {
+        Some(name) if status == 200 => Ok(format!("@{name}")),
+        _ if status == 401 => Err(Failure::Permanent(
+            "the bot token was refused (HTTP 401)".into(),
+        )),
+        _ => Err(Failure::Permanent(format!(
+            "getMe answered HTTP {status}: {}",
+            answer["description"]
+                .as_str()
+                .unwrap_or("not a Bot API answer")
+        ))),
+    }
+}
+
+/// `{api_url}/bot<token>/<method>` and the token, or why there is no bot to call.
+fn bot_url(config: &Config, method: &str) -> Result<(String, String), Failure> {
+    let Some(bot) = &config.telegram else {
+        return Err(Failure::Permanent(
+            "no Telegram bot is configured (`telegram` in the config)".into(),
+        ));
+    };
+    let token = bot.token.as_ref().map_or("", |token| token.value.as_str());
+    if token.is_empty() {
+        return Err(Failure::Permanent(format!(
+            "the Telegram bot has no token {}",
+            bot.token
+                .as_ref()
+                .map_or("(set `token` or `token_env`)", |t| t.source.as_str())
+        )));
+    }
+    Ok((
+        format!("{}/bot{token}/{method}", bot.api_url),
+        token.to_string(),
+    ))
 }
 
 /// Splits `text` into pieces of at most `max` UTF-16 code units: whole lines as far as they

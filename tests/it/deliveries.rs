@@ -260,3 +260,495 @@ fn bad_targets_are_config_errors_naming_the_line() {
         wd.nanopy(&["config"]).run().status(3).stderr_has(says);
     }
 }
+
+// ---- A job's deliveries: the outbox -------------------------------------------------------
+
+/// A workdir with a provider answering `replies` and these `targets` (plus `extra` keys).
+fn job_setup(
+    name: &str,
+    replies: Vec<Reply>,
+    targets: Value,
+    extra: Value,
+) -> (Workdir, FakeServer) {
+    let (wd, provider) = with_server(name, replies);
+    let mut config = json!({
+        "provider": {"base_url": provider.base_url(), "model": "m", "max_retries": 0},
+        "targets": targets,
+    });
+    if let (Value::Object(config), Value::Object(extra)) = (&mut config, extra) {
+        config.extend(extra);
+    }
+    wd.config(&config.to_string());
+    (wd, provider)
+}
+
+fn add_job(wd: &Workdir, name: &str, extra: &[&str]) {
+    let mut args = vec![
+        "cron-add",
+        "--name",
+        name,
+        "--message",
+        "report",
+        "--cron",
+        "0 0 1 1 *",
+    ];
+    args.extend_from_slice(extra);
+    wd.nanopy(&args).run().success();
+}
+
+fn history(wd: &Workdir, job: &str) -> Vec<Value> {
+    wd.nanopy(&["cron-history", job, "--json"])
+        .run()
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn store(wd: &Workdir) -> rusqlite::Connection {
+    rusqlite::Connection::open(wd.path("jobs.sqlite")).unwrap()
+}
+
+/// Makes every pending delivery due now, as if its wait had passed.
+fn make_due(wd: &Workdir) {
+    store(wd)
+        .execute(
+            "UPDATE deliveries SET next_attempt = 0 WHERE state IN ('pending', 'held')",
+            [],
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_jobs_run_is_delivered_once_and_cron_history_shows_it() {
+    let hook = FakeServer::start(vec![ok()]);
+    let (wd, _provider) = job_setup(
+        "job-deliver",
+        vec![Reply::text("Disk is at 40%.")],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(&wd, "disk", &["--to", "hook"]);
+    wd.nanopy(&["cron-fire", "disk"]).run().success();
+    let sent = hook.requests()[0].json();
+    assert_eq!(
+        (sent["job"].as_str(), sent["status"].as_str()),
+        (Some("disk"), Some("ok"))
+    );
+    assert_eq!(sent["text"], "Disk is at 40%.");
+    assert!(sent["started_at"].is_string());
+    let runs = history(&wd, "disk");
+    assert_eq!(
+        runs[0]["deliveries"],
+        json!([{"target": "hook", "state": "sent", "attempts": 1, "error": null}])
+    );
+    wd.nanopy(&["cron-history", "disk"])
+        .run()
+        .success()
+        .stdout_has("to `hook`: sent, 1 attempt");
+    // Nothing is left to send: a scheduler pass sends nothing again.
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert_eq!(hook.requests().len(), 1);
+}
+
+#[test]
+fn notify_on_picks_the_statuses_that_deliver() {
+    let hook = FakeServer::start(vec![ok()]);
+    let (wd, _provider) = job_setup(
+        "job-notify-on",
+        vec![Reply::text("fine"), Reply::error(401, "bad key")],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(&wd, "watch", &["--to", "hook", "--notify-on", "failed"]);
+    wd.nanopy(&["cron-fire", "watch"]).run().success();
+    assert!(hook.requests().is_empty(), "an ok run does not deliver");
+    wd.nanopy(&["cron-fire", "watch"]).run().status(1);
+    assert_eq!(hook.requests()[0].json()["status"], "failed");
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "x",
+        "--message",
+        "m",
+        "--cron",
+        "0 0 1 1 *",
+        "--notify-on",
+        "ok,sometimes",
+    ])
+    .run()
+    .status(2)
+    .stderr_has("not `sometimes`");
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "x",
+        "--message",
+        "m",
+        "--cron",
+        "0 0 1 1 *",
+        "--to",
+        "pager",
+    ])
+    .run()
+    .status(2)
+    .stderr_has("unknown target `pager`");
+    wd.nanopy(&["cron-list", "--json"])
+        .run()
+        .success()
+        .stdout_has("\"name\": \"watch\"");
+}
+
+#[test]
+fn a_check_that_exits_1_makes_a_quiet_run_with_no_request() {
+    let hook = FakeServer::start(vec![ok()]);
+    let (wd, provider) = job_setup(
+        "job-check-quiet",
+        vec![],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(
+        &wd,
+        "disk",
+        &[
+            "--check",
+            "echo 'all fine'; exit 1",
+            "--to",
+            "hook",
+            "--notify-on",
+            "quiet",
+        ],
+    );
+    wd.nanopy(&["cron-fire", "disk"]).run().success();
+    assert!(provider.requests().is_empty(), "no provider call");
+    let runs = history(&wd, "disk");
+    assert_eq!(runs[0]["status"], "quiet");
+    assert_eq!(hook.requests()[0].json()["text"], "all fine\n");
+    assert_eq!(hook.requests()[0].json()["status"], "quiet");
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["check"], "echo 'all fine'; exit 1");
+    assert_eq!(list[0]["notify_on"], json!(["quiet"]));
+}
+
+#[test]
+fn a_check_that_exits_0_gives_its_output_to_the_turn_and_others_fail_the_run() {
+    let (wd, provider) = job_setup(
+        "job-check-go",
+        vec![Reply::text("Disk is 93% full.")],
+        json!({}),
+        json!({}),
+    );
+    add_job(&wd, "disk", &["--check", "echo 'sda1 93%'"]);
+    wd.nanopy(&["cron-fire", "disk"]).run().success();
+    let sent = provider.requests()[0].json();
+    let user = sent["messages"].as_array().unwrap().last().unwrap()["content"].clone();
+    assert_eq!(
+        user,
+        "<input source=\"check\">\nsda1 93%\n</input>\n\nreport"
+    );
+    wd.nanopy(&[
+        "cron-edit",
+        "disk",
+        "--check",
+        "echo 'df: no such disk' >&2; exit 3",
+    ])
+    .run()
+    .success();
+    wd.nanopy(&["cron-fire", "disk"]).run().status(1);
+    let runs = history(&wd, "disk");
+    assert_eq!(runs[0]["status"], "failed");
+    assert!(
+        runs[0]["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("df: no such disk"),
+        "{}",
+        runs[0]
+    );
+    wd.nanopy(&["cron-edit", "disk", "--check", "none"])
+        .run()
+        .success();
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["check"], Value::Null);
+}
+
+#[test]
+fn a_quiet_job_answering_nothing_to_report_is_a_quiet_run() {
+    let hook = FakeServer::start(vec![ok()]);
+    let (wd, provider) = job_setup(
+        "job-quiet",
+        vec![
+            Reply::text("NOTHING_TO_REPORT."),
+            Reply::text("Backup failed twice."),
+        ],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(&wd, "backup", &["--quiet", "--to", "hook"]);
+    wd.nanopy(&["cron-fire", "backup"]).run().success();
+    let system = provider.requests()[0].json()["messages"][0]["content"].clone();
+    assert!(
+        system
+            .as_str()
+            .unwrap()
+            .contains("answer exactly NOTHING_TO_REPORT")
+    );
+    assert_eq!(history(&wd, "backup")[0]["status"], "quiet");
+    assert!(
+        hook.requests().is_empty(),
+        "quiet is not in the default --notify-on"
+    );
+    wd.nanopy(&["cron-fire", "backup"]).run().success();
+    assert_eq!(history(&wd, "backup")[0]["status"], "ok");
+    assert_eq!(hook.requests()[0].json()["text"], "Backup failed twice.");
+}
+
+#[test]
+fn a_target_that_is_down_is_retried_until_it_comes_back() {
+    let hook = FakeServer::start(vec![
+        Reply::error(503, "restarting"),
+        Reply::error(503, "still"),
+        ok(),
+    ]);
+    let (wd, _provider) = job_setup(
+        "job-retry",
+        vec![Reply::text("report")],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(&wd, "daily", &["--to", "hook"]);
+    let before = crate::support::unix_now();
+    wd.nanopy(&["cron-fire", "daily"])
+        .run()
+        .success()
+        .stderr_has("delivery to `hook` failed: HTTP 503")
+        .stderr_has("restarting");
+    let first = &history(&wd, "daily")[0]["deliveries"][0];
+    assert_eq!(
+        (first["state"].as_str(), first["attempts"].as_i64()),
+        (Some("pending"), Some(1))
+    );
+    let next: i64 = store(&wd)
+        .query_row("SELECT next_attempt FROM deliveries", [], |row| row.get(0))
+        .unwrap();
+    assert!(
+        (before + 55..=before + 70).contains(&next),
+        "a minute later: {next} vs {before}"
+    );
+    // Not due yet: a scheduler pass leaves it.
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert_eq!(hook.requests().len(), 1);
+    make_due(&wd);
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert_eq!(history(&wd, "daily")[0]["deliveries"][0]["attempts"], 2);
+    make_due(&wd);
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    let last = &history(&wd, "daily")[0]["deliveries"][0];
+    assert_eq!(
+        (last["state"].as_str(), last["attempts"].as_i64()),
+        (Some("sent"), Some(3))
+    );
+    assert_eq!(hook.requests().len(), 3);
+}
+
+#[test]
+fn retry_after_is_honoured_and_a_bad_request_fails_at_once() {
+    let hook = FakeServer::start(vec![
+        Reply::Raw {
+            status: 429,
+            headers: vec![("Retry-After".into(), "600".into())],
+            body: b"slow down".to_vec(),
+        },
+        Reply::error(400, "no such topic"),
+    ]);
+    let (wd, _provider) = job_setup(
+        "job-retry-after",
+        vec![Reply::text("a"), Reply::text("b")],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(&wd, "j", &["--to", "hook"]);
+    let before = crate::support::unix_now();
+    wd.nanopy(&["cron-fire", "j"]).run().success();
+    let next: i64 = store(&wd)
+        .query_row("SELECT next_attempt FROM deliveries", [], |row| row.get(0))
+        .unwrap();
+    assert!(
+        next >= before + 600,
+        "Retry-After 600 beats the 1-minute wait"
+    );
+    wd.nanopy(&["cron-fire", "j"]).run().success();
+    let failed = &history(&wd, "j")[0]["deliveries"][0];
+    assert_eq!(failed["state"], "failed");
+    assert!(
+        failed["error"].as_str().unwrap().contains("HTTP 400"),
+        "{failed}"
+    );
+}
+
+#[test]
+fn a_delivery_cut_off_by_a_kill_is_sent_by_the_next_scheduler_exactly_once() {
+    let hook = FakeServer::start(vec![ok(), ok()]);
+    let (wd, _provider) = job_setup(
+        "job-killed",
+        vec![Reply::text("r")],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(&wd, "j", &["--to", "hook"]);
+    wd.nanopy(&["cron-fire", "j"]).run().success();
+    // As if the sender died after the run's commit: the claim is there, its time is up.
+    store(&wd)
+        .execute(
+            "UPDATE deliveries SET state = 'sending', claimed_until = 1",
+            [],
+        )
+        .unwrap();
+    // Two schedulers at once: the delivery goes out once.
+    let first = wd.nanopy(&["cron-run", "--once"]).spawn();
+    let second = wd.nanopy(&["cron-run", "--once"]).spawn();
+    for mut child in [first, second] {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(hook.requests().len(), 2, "the first send and one resend");
+    assert_eq!(history(&wd, "j")[0]["deliveries"][0]["state"], "sent");
+}
+
+#[test]
+fn quiet_hours_hold_deliveries_but_never_pings() {
+    let hook = FakeServer::start(vec![ok(), ok(), ok()]);
+    // A window around now, in UTC (the tests' zone).
+    let minute = crate::support::unix_now() / 60 % 1440;
+    let at = |m: i64| {
+        format!(
+            "{:02}:{:02}",
+            m.rem_euclid(1440) / 60,
+            m.rem_euclid(1440) % 60
+        )
+    };
+    let window = format!("{}-{}", at(minute - 30), at(minute + 30));
+    let (wd, _provider) = job_setup(
+        "job-quiet-hours",
+        vec![Reply::text("news")],
+        json!({
+            "hook": {"webhook": format!("{}/hook", hook.base_url())},
+            "hc": {"ping": format!("{}/hc", hook.base_url())},
+        }),
+        json!({"quiet_hours": window, "quiet_hours_tz": "UTC"}),
+    );
+    add_job(&wd, "j", &["--to", "hook", "--to", "hc"]);
+    wd.nanopy(&["cron-fire", "j"]).run().success();
+    let paths: Vec<String> = hook.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        ["/v1/hc/start", "/v1/hc"],
+        "pings go out; the webhook waits"
+    );
+    let held = &history(&wd, "j")[0]["deliveries"];
+    assert_eq!(held[0]["state"], "held");
+    assert_eq!(held[1]["state"], "sent");
+    // The window ends (here: the config drops it): the held delivery goes out.
+    wd.config(
+        &json!({"targets": {"hook": {"webhook": format!("{}/hook", hook.base_url())},
+                            "hc": {"ping": format!("{}/hc", hook.base_url())}}})
+        .to_string(),
+    );
+    make_due(&wd);
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert_eq!(hook.requests()[2].path, "/v1/hook");
+}
+
+#[test]
+fn a_failed_run_pings_fail_and_notify_runs_through_the_outbox() {
+    let hook = FakeServer::start(vec![ok(), ok()]);
+    let (wd, _provider) = job_setup(
+        "job-ping-fail",
+        vec![Reply::error(401, "bad key")],
+        json!({"hc": {"ping": format!("{}/hc", hook.base_url())}}),
+        json!({}),
+    );
+    add_job(
+        &wd,
+        "j",
+        &[
+            "--to",
+            "hc",
+            "--notify",
+            "env | grep ^NANOPY_ > \"$NANOPYBOT_HOME/env\"; cat > \"$NANOPYBOT_HOME/text\"",
+        ],
+    );
+    wd.nanopy(&["cron-fire", "j"]).run().status(1);
+    let paths: Vec<String> = hook.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/v1/hc/start", "/v1/hc/fail"]);
+    let env = std::fs::read_to_string(wd.path("env")).unwrap();
+    assert!(
+        env.contains("NANOPY_JOB=j") && env.contains("NANOPY_STATUS=failed"),
+        "{env}"
+    );
+    assert!(env.contains("NANOPY_TARGET=--notify"), "{env}");
+    assert!(
+        std::fs::read_to_string(wd.path("text"))
+            .unwrap()
+            .contains("bad key")
+    );
+    let deliveries = &history(&wd, "j")[0]["deliveries"];
+    assert_eq!(deliveries.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_scheduler_nobody_runs_is_reported_by_cron_list_and_doctor() {
+    let (wd, _provider) = job_setup("unattended", vec![], json!({}), json!({}));
+    add_job(&wd, "daily", &[]);
+    // Just added: nothing to say yet.
+    let fresh = wd.nanopy(&["cron-list"]).run().success();
+    assert!(
+        !fresh.stderr().contains("no scheduler"),
+        "{}",
+        fresh.stderr()
+    );
+    store(&wd)
+        .execute("UPDATE jobs SET created_at = created_at - 3600", [])
+        .unwrap();
+    wd.nanopy(&["cron-list"])
+        .run()
+        .success()
+        .stderr_has("warning: no scheduler has run in the last 10 minutes (never seen)")
+        .stderr_has("cron-run --once");
+    wd.nanopy(&["doctor"])
+        .run()
+        .stdout_has("problem: no scheduler has run in the last 10 minutes");
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    let after = wd.nanopy(&["cron-list"]).run().success();
+    assert!(
+        !after.stderr().contains("no scheduler"),
+        "{}",
+        after.stderr()
+    );
+}
+
+#[test]
+fn doctor_checks_targets_without_sending_and_names_the_bot() {
+    let bot = FakeServer::start(vec![Reply::Json(
+        200,
+        json!({"ok": true, "result": {"id": 1, "is_bot": true, "username": "pi_helper_bot"}}),
+    )]);
+    let wd = with_targets(
+        "doctor-targets",
+        json!({
+            "ops": {"email": "ops@example.com", "sendmail": "/nonexistent/sendmail"},
+            "me": {"telegram": 42},
+            "log": {"command": "logger"},
+        }),
+        json!({"telegram": {"token": "9:tok", "api_url": format!("http://127.0.0.1:{}", port(&bot))}}),
+    );
+    wd.nanopy(&["doctor"])
+        .run()
+        .never_shows("9:tok")
+        .stdout_has("ok Telegram bot @pi_helper_bot answers getMe")
+        .stdout_has("problem: target `ops` (email): `/nonexistent/sendmail` is not an executable")
+        .stdout_has("ok target `me` (telegram): chat 42")
+        .stdout_has("ok target `log` (command)");
+    assert_eq!(bot.requests()[0].path, "/bot9:tok/getMe");
+}
