@@ -133,7 +133,7 @@ struct Scheduler {
     store: Store,
     running: Arc<Mutex<HashSet<String>>>,
     /// Each started run's id and the thread running it.
-    workers: Vec<(i64, JoinHandle<bool>)>,
+    workers: Vec<(i64, Job, JoinHandle<bool>)>,
 }
 
 /// `cron-run`: fires jobs until SIGINT or SIGTERM, then lets running jobs finish (bounded by
@@ -419,6 +419,7 @@ impl Scheduler {
             .insert(job.def.name.clone());
         self.workers.push((
             run,
+            job.clone(),
             thread::spawn(move || {
                 let ok = match Store::open(&store_path) {
                     Ok(mut store) => execute(work.as_ref(), &mut store, &job, run, Some(scheduled)),
@@ -440,14 +441,14 @@ impl Scheduler {
     /// says whether all of them succeeded.
     fn join_all(&mut self) -> bool {
         let mut all_ok = true;
-        for (_, worker) in self.workers.drain(..) {
+        for (_, _, worker) in self.workers.drain(..) {
             all_ok &= worker.join().unwrap_or(false);
         }
         all_ok
     }
 
     fn reap_finished(&mut self) {
-        self.workers.retain(|(_, worker)| !worker.is_finished());
+        self.workers.retain(|(_, _, worker)| !worker.is_finished());
     }
 
     /// Waits up to `wait` for running jobs; those still going are recorded as `interrupted`.
@@ -466,10 +467,26 @@ impl Scheduler {
             self.reap_finished();
         }
         let now = unix_seconds(SystemTime::now());
-        for (run, _) in std::mem::take(&mut self.workers) {
+        for (run, job, _) in std::mem::take(&mut self.workers) {
             let note = "the scheduler stopped before the run finished";
-            self.store
-                .finish_run(run, RunStatus::Interrupted, None, Some(note), now)?;
+            // Its deliveries wait for the next scheduler, due at once: this one is stopping.
+            let deliveries: Vec<NewDelivery> = self
+                .work
+                .deliveries(&job, RunStatus::Interrupted, now)
+                .into_iter()
+                .map(|delivery| NewDelivery {
+                    held_until: Some(delivery.held_until.unwrap_or(now)),
+                    ..delivery
+                })
+                .collect();
+            self.store.finish_run_delivering(
+                run,
+                RunStatus::Interrupted,
+                None,
+                Some(note),
+                now,
+                &deliveries,
+            )?;
         }
         self.store.checkpoint()
     }
