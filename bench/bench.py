@@ -226,9 +226,11 @@ def delivery_figures(binary, base_url):
                     - fsync_count([binary, "cron-fire", "plain"], env))
     row("fsyncs a delivery adds to a run", extra_fsyncs, 1, "")
     check_ms, _ = measure([binary, "cron-fire", "checked"], env=env, runs=RUNS_TURN)
-    sh_ms, _ = measure(["/bin/sh", "-c", "exit 1"], runs=RUNS_TURN)
+    # The launcher wants a command that succeeds: `sh -c true` costs what `sh -c 'exit 1'` does.
+    sh_ms, _ = measure(["/bin/sh", "-c", "true"], runs=RUNS_TURN)
     row("--check exiting 1: time over the check itself", check_ms - sh_ms, 2.0, "ms",
-        "quiet run %.2f ms, `sh -c 'exit 1'` %.2f ms; no provider request" % (check_ms, sh_ms))
+        "quiet run %.2f ms, the check alone (`sh -c`) %.2f ms; no provider request"
+        % (check_ms, sh_ms))
     shutil.rmtree(home, ignore_errors=True)
 
 
