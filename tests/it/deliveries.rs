@@ -752,3 +752,63 @@ fn doctor_checks_targets_without_sending_and_names_the_bot() {
         .stdout_has("ok target `log` (command)");
     assert_eq!(bot.requests()[0].path, "/bot9:tok/getMe");
 }
+
+#[test]
+fn telegram_retry_after_is_honoured_for_a_jobs_delivery() {
+    let bot = FakeServer::start(vec![Reply::Json(
+        429,
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 300",
+               "parameters": {"retry_after": 300}}),
+    )]);
+    let (wd, _provider) = job_setup(
+        "job-telegram-429",
+        vec![Reply::text("done")],
+        json!({}),
+        json!({"telegram": {"token": "5:t", "api_url": format!("http://127.0.0.1:{}", port(&bot))}}),
+    );
+    add_job(&wd, "j", &["--to", "telegram:42"]);
+    let before = crate::support::unix_now();
+    wd.nanopy(&["cron-fire", "j"])
+        .run()
+        .success()
+        .never_shows("5:t");
+    let (state, next): (String, i64) = store(&wd)
+        .query_row("SELECT state, next_attempt FROM deliveries", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(state, "pending");
+    assert!(next >= before + 300, "retry_after 300 is honoured");
+    let sent = bot.requests()[0].json();
+    assert_eq!(sent["chat_id"], 42);
+    assert_eq!(sent["text"], "j: ok\ndone");
+}
+
+#[test]
+fn a_store_written_before_deliveries_migrates_and_its_jobs_deliver() {
+    let hook = FakeServer::start(vec![ok()]);
+    let (wd, provider) = job_setup(
+        "job-v1-store",
+        vec![Reply::text("digest")],
+        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
+        json!({}),
+    );
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jobs-v1.sqlite"),
+        wd.path("jobs.sqlite"),
+    )
+    .unwrap();
+    wd.nanopy(&["cron-edit", "daily-digest", "--to", "hook"])
+        .run()
+        .success();
+    wd.nanopy(&["cron-fire", "daily-digest"]).run().success();
+    assert_eq!(provider.requests().len(), 1);
+    assert_eq!(hook.requests()[0].json()["job"], "daily-digest");
+    let runs = history(&wd, "daily-digest");
+    assert_eq!(runs.len(), 2, "the old run is kept");
+    assert_eq!(runs[1]["deliveries"], json!([]));
+    let version: i64 = store(&wd)
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+}
