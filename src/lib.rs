@@ -33,6 +33,7 @@ mod notice;
 mod output;
 mod process_group;
 mod provider;
+mod reasoning;
 mod rules;
 mod service;
 #[cfg(test)]

@@ -157,6 +157,9 @@ impl Provider {
                     .into(),
             ));
         }
+        if let Some(text) = assembly.rest() {
+            on_text(&text);
+        }
         let reply = assembly.finish();
         self.check_usable(reply)
     }
@@ -336,7 +339,11 @@ impl Provider {
         let choice = value.get("choices").and_then(|c| c.get(0));
         let message = choice.and_then(|c| c.get("message"));
         let reply = ChatReply {
-            content: message.and_then(|m| content_text(m.get("content"))),
+            // Reasoning (`<think>…`, `reasoning_content`) never leaves the client.
+            content: message
+                .and_then(|m| content_text(m.get("content")))
+                .map(|text| crate::reasoning::strip(&text))
+                .filter(|text| !text.is_empty()),
             tool_calls: message
                 .and_then(|m| m.get("tool_calls"))
                 .and_then(Value::as_array)
@@ -505,6 +512,8 @@ struct StreamAssembly {
     calls: Vec<PartialCall>,
     model: Option<String>,
     usage: Option<Value>,
+    /// What of the content may be printed: reasoning is held back.
+    shown: crate::reasoning::StreamFilter,
 }
 
 impl StreamAssembly {
@@ -552,7 +561,12 @@ impl StreamAssembly {
         }
         let text = content_text(delta.get("content"))?;
         self.content.push_str(&text);
-        Some(text)
+        Some(self.shown.push(&text)).filter(|shown| !shown.is_empty())
+    }
+
+    /// Text held back at the end of the stream that turned out to be printable.
+    fn rest(&mut self) -> Option<String> {
+        Some(self.shown.finish()).filter(|rest| !rest.is_empty())
     }
 
     fn finish(self) -> ChatReply {
@@ -578,8 +592,9 @@ impl StreamAssembly {
                 },
             })
             .collect();
+        let content = crate::reasoning::strip(&self.content);
         ChatReply {
-            content: (!self.content.is_empty()).then_some(self.content),
+            content: (!content.is_empty()).then_some(content),
             tool_calls,
             model: self.model,
             usage: self.usage,

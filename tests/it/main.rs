@@ -11,6 +11,7 @@ mod cron;
 mod deliveries;
 mod docs;
 mod input;
+mod local_models;
 mod mcp;
 mod memory;
 mod provider;
