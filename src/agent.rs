@@ -3,7 +3,7 @@
 //! shortcut, learning from feedback, assembling the request (system prompt, rules, history,
 //! input), and the tool-call loop, which talks to the model through the [`Chat`] trait.
 
-use crate::chat::{Chat, ChatRequest, Message, Role};
+use crate::chat::{Chat, ChatReply, ChatRequest, FunctionCall, Message, Role, ToolCall};
 use crate::clock;
 use crate::config::Config;
 use crate::config::Route;
@@ -242,7 +242,10 @@ fn converse(
         // After the last allowed round the model must answer in text: no tools on offer.
         let offered = if last_round { &[][..] } else { &tools };
         let request = ChatRequest::new(model, &messages, offered, options.stream);
-        let reply = chat.send(&request, on_text)?;
+        let mut reply = chat.send(&request, on_text)?;
+        if reply.tool_calls.is_empty() && !options.no_tools && !last_round {
+            recover_text_calls(&mut reply, offered);
+        }
         add_usage(&mut exchange.usage, reply.usage.as_ref());
         exchange.model = reply.model.clone().or(exchange.model);
         if reply.tool_calls.is_empty() || last_round {
@@ -275,6 +278,35 @@ fn converse(
         }
     }
     unreachable!("the last round always returns")
+}
+
+/// A reply whose whole content is tool calls written as text (SPEC §15) becomes those calls,
+/// with generated ids, so they run and go back in the history as real `tool_calls`.
+fn recover_text_calls(reply: &mut ChatReply, offered: &[Value]) {
+    let names: Vec<&str> = offered
+        .iter()
+        .filter_map(|tool| tool["function"]["name"].as_str())
+        .collect();
+    let Some(calls) = reply
+        .content
+        .as_deref()
+        .and_then(|content| crate::text_calls::recover(content, &names))
+    else {
+        return;
+    };
+    reply.tool_calls = calls
+        .into_iter()
+        .enumerate()
+        .map(|(n, call)| ToolCall {
+            id: format!("call_text_{n}"),
+            kind: "function",
+            function: FunctionCall {
+                name: call.name,
+                arguments: call.arguments,
+            },
+        })
+        .collect();
+    reply.content = None;
 }
 
 /// Recognises `tool:<name> <json_args>`; `None` when the message is not a local call.
@@ -364,7 +396,6 @@ fn add_usage(total: &mut Option<Value>, round: Option<&Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{ChatReply, FunctionCall, ToolCall};
     use crate::tools::{Tool, ToolResult};
     use serde_json::json;
     use std::cell::{Cell, RefCell};

@@ -38,6 +38,7 @@ mod rules;
 mod service;
 #[cfg(test)]
 mod test_support;
+mod text_calls;
 mod tools;
 mod truncate;
 mod turn;

@@ -121,6 +121,13 @@ impl Provider {
         // The size cap holds for a stream too: a server that never stops must not fill memory.
         let body = response.into_body().into_reader().take(MAX_BODY_BYTES + 1);
         let mut assembly = StreamAssembly::default();
+        // Text that may be a tool call written as text waits for the end of the stream.
+        let offered: Vec<&str> = request
+            .tools
+            .iter()
+            .filter_map(|tool| tool["function"]["name"].as_str())
+            .collect();
+        let mut held = CallHold::new(!offered.is_empty());
         let mut done = false;
         let mut received = 0;
         for line in BufReader::new(body).lines() {
@@ -146,7 +153,10 @@ impl Provider {
                 return Err(self.failure(message));
             }
             if let Some(text) = assembly.add(&chunk) {
-                on_text(&text);
+                let shown = held.push(&text);
+                if !shown.is_empty() {
+                    on_text(&shown);
+                }
             }
         }
         // A connection that ends with neither `[DONE]` nor a finish reason was cut short: its
@@ -158,9 +168,22 @@ impl Provider {
             ));
         }
         if let Some(text) = assembly.rest() {
-            on_text(&text);
+            let shown = held.push(&text);
+            if !shown.is_empty() {
+                on_text(&shown);
+            }
         }
         let reply = assembly.finish();
+        // Held text is printed unless it is calls the turn will run.
+        let is_calls = reply.tool_calls.is_empty()
+            && reply
+                .content
+                .as_deref()
+                .is_some_and(|content| crate::text_calls::recover(content, &offered).is_some());
+        let rest = held.finish();
+        if !is_calls && !rest.is_empty() {
+            on_text(&rest);
+        }
         self.check_usable(reply)
     }
 
@@ -492,6 +515,41 @@ fn key_from_command(provider: &str, command: &str) -> Result<String> {
         return Err(fail("printed nothing".into()));
     }
     Ok(key.to_string())
+}
+
+/// Streamed text held back while it may be a tool call written as text (SPEC §15): once the
+/// text so far cannot open one it all passes; otherwise it waits for the end of the stream.
+struct CallHold {
+    held: String,
+    /// Decided: everything passes (also from the start when no tool is on offer).
+    open: bool,
+}
+
+impl CallHold {
+    fn new(tools_offered: bool) -> CallHold {
+        CallHold {
+            held: String::new(),
+            open: !tools_offered,
+        }
+    }
+
+    /// Takes a piece; returns what may be printed now.
+    fn push(&mut self, piece: &str) -> String {
+        if self.open {
+            return piece.to_string();
+        }
+        self.held.push_str(piece);
+        if self.held.trim().is_empty() || crate::text_calls::may_be_call(&self.held) {
+            return String::new();
+        }
+        self.open = true;
+        std::mem::take(&mut self.held)
+    }
+
+    /// What is still held at the end.
+    fn finish(&mut self) -> String {
+        std::mem::take(&mut self.held)
+    }
 }
 
 /// A tool call while its pieces stream in.

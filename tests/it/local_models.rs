@@ -61,3 +61,99 @@ fn a_streamed_think_block_split_across_chunks_is_held_back() {
         .stdout_is("Hello.\n")
         .never_shows("show this");
 }
+
+fn reply_content(text: &str) -> Reply {
+    Reply::Json(
+        200,
+        json!({"choices": [{"message": {"role": "assistant", "content": text}}]}),
+    )
+}
+
+#[test]
+fn a_call_written_as_text_runs_and_goes_back_as_a_real_tool_call() {
+    let call = "<tool_call>\n{\"name\": \"memory_set\", \"arguments\": {\"key\": \"car\", \"value\": \"blue\"}}\n</tool_call>";
+    let (wd, server) = with_server(
+        "text-call",
+        vec![reply_content(call), Reply::text("Noted.")],
+    );
+    wd.nanopy(&["agent", "remember my car is blue"])
+        .run()
+        .success()
+        .stdout_is("Noted.\n")
+        .never_shows("tool_call");
+    wd.nanopy(&["memory-get", "car"])
+        .run()
+        .success()
+        .stdout_is("blue\n");
+    let second = server.requests()[1].json();
+    let messages = second["messages"].as_array().unwrap();
+    let assistant = &messages[messages.len() - 2];
+    assert_eq!(assistant["tool_calls"][0]["function"]["name"], "memory_set");
+    assert_eq!(assistant["tool_calls"][0]["id"], "call_text_0");
+    assert_eq!(assistant["content"], "");
+    assert_eq!(messages.last().unwrap()["role"], "tool");
+    assert_eq!(messages.last().unwrap()["tool_call_id"], "call_text_0");
+}
+
+#[test]
+fn prose_around_a_call_or_an_unknown_tool_stays_text() {
+    let prose =
+        "I will look it up.\n<tool_call>{\"name\": \"time\", \"arguments\": {}}</tool_call>";
+    let unknown = "{\"name\": \"rm_everything\", \"arguments\": {}}";
+    let streamed = Reply::Sse {
+        events: vec![
+            json!({"choices": [{"delta": {"content": unknown}}]}).to_string(),
+            "[DONE]".into(),
+        ],
+        pause: Duration::from_millis(5),
+    };
+    let (wd, server) = with_server("text-call-not", vec![reply_content(prose), streamed]);
+    wd.nanopy(&["agent", "what time?"])
+        .run()
+        .success()
+        .stdout_is(&format!("{prose}\n"));
+    wd.nanopy(&["agent", "--stream", "do it"])
+        .run()
+        .success()
+        .stdout_is(&format!("{unknown}\n"));
+    assert_eq!(server.requests().len(), 2, "nothing ran, no second round");
+}
+
+#[test]
+fn a_streamed_call_written_as_text_is_not_printed_and_runs() {
+    let pieces = [
+        "<tool",
+        "_call>\n{\"name\": \"memory_",
+        "set\", \"arguments\": {\"key\": \"k\", \"value\": \"v\"}}\n</tool_call>",
+    ];
+    let mut events: Vec<String> = pieces
+        .iter()
+        .map(|piece| json!({"choices": [{"delta": {"content": piece}}]}).to_string())
+        .collect();
+    events.push("[DONE]".into());
+    let answer = vec![
+        json!({"choices": [{"delta": {"content": "Saved."}}]}).to_string(),
+        "[DONE]".into(),
+    ];
+    let (wd, _server) = with_server(
+        "text-call-stream",
+        vec![
+            Reply::Sse {
+                events,
+                pause: Duration::from_millis(5),
+            },
+            Reply::Sse {
+                events: answer,
+                pause: Duration::from_millis(5),
+            },
+        ],
+    );
+    wd.nanopy(&["agent", "--stream", "save it"])
+        .run()
+        .success()
+        .stdout_is("Saved.\n");
+    wd.nanopy(&["memory-get", "k"])
+        .run()
+        .success()
+        .stdout_is("v\n");
+}
