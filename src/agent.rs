@@ -52,6 +52,8 @@ pub struct TurnOptions {
     pub job: Option<String>,
     /// A `--quiet` job's turn: it may answer `NOTHING_TO_REPORT` (SPEC §12).
     pub quiet: bool,
+    /// `--schema`: the JSON Schema the reply must match (SPEC §15).
+    pub schema: Option<Value>,
 }
 
 /// One agent for one caller: built once, it runs any number of turns. Its tools (and the
@@ -151,7 +153,17 @@ impl<'c> Agent<'c> {
         *asked = Some(routes[0].provider.name.clone());
         let model = routes[0].model.clone();
         let chain = Fallback::new(routes, &self.clients);
-        let exchange = converse(&chain, &self.registry, &model, messages, options, on_text)?;
+        let (exchange, document) = match &options.schema {
+            None => (
+                converse(&chain, &self.registry, &model, messages, options, on_text)?,
+                None,
+            ),
+            Some(schema) => {
+                let (exchange, document) =
+                    structured(&chain, &self.registry, &model, messages, options, schema)?;
+                (exchange, Some(document))
+            }
+        };
         let answered = chain.answered();
         *asked = Some(answered.provider.name.clone());
         Ok(Turn {
@@ -163,9 +175,64 @@ impl<'c> Agent<'c> {
             usage: exchange.usage,
             provider: asked.clone(),
             messages: exchange.added,
+            document,
             ..Turn::default()
         })
     }
+}
+
+/// A `--schema` turn: the tool-call loop, then the reply checked against the schema; when it
+/// does not match, one repair request names the errors; when it still does not, the turn
+/// fails with them (exit 1: a reply that does not validate is no provider failure). The
+/// reply becomes the document as one line of JSON.
+fn structured(
+    chat: &dyn Chat,
+    registry: &Registry,
+    model: &str,
+    messages: Vec<Message>,
+    options: &TurnOptions,
+    schema: &Value,
+) -> Result<(Exchange, Value)> {
+    // The document prints once it validates: nothing streams.
+    let quiet = TurnOptions {
+        stream: false,
+        ..options.clone()
+    };
+    let earlier = messages[..messages.len() - 1].to_vec();
+    let mut exchange = converse(chat, registry, model, messages, &quiet, &mut |_| {})?;
+    let errors = match crate::schema::check(&exchange.reply, schema) {
+        Ok(document) => return Ok((settled(exchange, &document), document)),
+        Err(errors) => errors,
+    };
+    let mut again = earlier;
+    again.extend(exchange.added.iter().cloned());
+    again.push(Message::new(
+        Role::User,
+        format!(
+            "That answer does not match the JSON Schema: {}. Answer again with only the \
+             corrected JSON document.",
+            errors.join("; ")
+        ),
+    ));
+    let repair = converse(chat, registry, model, again, &quiet, &mut |_| {})?;
+    add_usage(&mut exchange.usage, repair.usage.as_ref());
+    exchange.tool_calls.extend(repair.tool_calls);
+    exchange.added.extend(repair.added);
+    exchange.model = repair.model.or(exchange.model);
+    exchange.reply = repair.reply;
+    match crate::schema::check(&exchange.reply, schema) {
+        Ok(document) => Ok((settled(exchange, &document), document)),
+        Err(errors) => Err(Error::Failed(format!(
+            "the reply does not match the schema, also after a repair request: {}",
+            errors.join("; ")
+        ))),
+    }
+}
+
+/// The exchange with its reply as the document's one line of JSON.
+fn settled(mut exchange: Exchange, document: &Value) -> Exchange {
+    exchange.reply = document.to_string();
+    exchange
 }
 
 /// Learns a rule from `message` if it is feedback, and returns it with the rules now in
@@ -241,7 +308,11 @@ fn converse(
         let last_round = round == MAX_TOOL_ROUNDS;
         // After the last allowed round the model must answer in text: no tools on offer.
         let offered = if last_round { &[][..] } else { &tools };
-        let request = ChatRequest::new(model, &messages, offered, options.stream);
+        let response_format = options.schema.as_ref().map(crate::schema::response_format);
+        let request = ChatRequest {
+            response_format: response_format.as_ref(),
+            ..ChatRequest::new(model, &messages, offered, options.stream)
+        };
         let mut reply = chat.send(&request, on_text)?;
         if reply.tool_calls.is_empty() && !options.no_tools && !last_round {
             recover_text_calls(&mut reply, offered);

@@ -82,6 +82,9 @@ pub struct ChatRequest<'a> {
     /// towards `usage` and the daily budget too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    /// `--schema`: a `json_schema` response format (SPEC §15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<&'a Value>,
 }
 
 /// `stream_options` of a streamed request.
@@ -106,6 +109,7 @@ impl<'a> ChatRequest<'a> {
             stream_options: stream.then_some(StreamOptions {
                 include_usage: true,
             }),
+            response_format: None,
         }
     }
 }

@@ -118,6 +118,8 @@ pub struct AgentArgs {
     pub no_tools: bool,
     /// `--to TARGET`: deliver the reply there too (repeatable).
     pub to: Vec<String>,
+    /// `--schema SCHEMA` or `--schema-multi SCHEMA`: the text, and whether multi.
+    pub schema: Option<(String, bool)>,
 }
 
 /// A job's options as given to `cron-add` or `cron-edit`: what is absent takes its default
@@ -237,6 +239,11 @@ Options:
                         provider, usage, session, turn_id
       --stream          print the reply as it arrives
       --no-tools        offer no tools to the model
+      --schema SCHEMA   answer with one line of JSON matching SCHEMA: a JSON Schema (inline,
+                        or @FILE) or llm's concise form, like `name, age int, bio: one line`
+                        (types str, int, float, bool); validated, with one repair request
+      --schema-multi SCHEMA
+                        the same for `{\"items\": [...]}` of objects of SCHEMA
       --to TARGET       deliver the reply to TARGET too (a name in `targets`, or
                         `telegram:<chat id>`); repeatable. A target that does not accept it
                         is a warning and exit 1
@@ -684,6 +691,16 @@ impl Parser {
                 .args
                 .values_from_str("--to")
                 .map_err(|error| self.error(error))?,
+            schema: match (self.value("--schema")?, self.value("--schema-multi")?) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::Usage(
+                        "give `--schema` or `--schema-multi`, not both".into(),
+                    ));
+                }
+                (Some(text), None) => Some((text, false)),
+                (None, Some(text)) => Some((text, true)),
+                (None, None) => None,
+            },
             message: self.positionals(0, usize::MAX)?,
         }))
     }

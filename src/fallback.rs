@@ -100,12 +100,15 @@ impl Chat for Fallback<'_> {
         let mut failures = Vec::new();
         for index in self.start.get()..self.routes.len() {
             let route = &self.routes[index];
-            let asked = ChatRequest::new(
-                &route.model,
-                request.messages,
-                request.tools,
-                request.stream,
-            );
+            let asked = ChatRequest {
+                response_format: request.response_format,
+                ..ChatRequest::new(
+                    &route.model,
+                    request.messages,
+                    request.tools,
+                    request.stream,
+                )
+            };
             let mut printed = false;
             let result = self.client(index).and_then(|client| {
                 client.send(&asked, &mut |text| {

@@ -10,9 +10,12 @@ use serde_json::{Value, json};
 /// `agent --json`.
 pub fn turn(turn: &Turn) -> Value {
     json!({
-        "reply": turn.reply,
+        // With `--schema`, the document itself.
+        "reply": turn.document.clone().unwrap_or_else(|| Value::from(turn.reply.as_str())),
         "tool_calls": tool_calls(&turn.tool_calls),
         "rule_learned": turn.rule_learned,
+        // Rules never replace one another yet (SPEC §3.2's consistency is to come).
+        "rule_replaced": Value::Null,
         "model": turn.model,
         "provider": turn.provider,
         "usage": turn.usage,

@@ -35,6 +35,7 @@ mod process_group;
 mod provider;
 mod reasoning;
 mod rules;
+mod schema;
 mod service;
 #[cfg(test)]
 mod test_support;

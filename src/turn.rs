@@ -32,4 +32,6 @@ pub struct Turn {
     /// What the turn added to its conversation (user message, assistant messages, tool
     /// results), for the log.
     pub messages: Vec<Message>,
+    /// With `--schema`: the reply's JSON document, validated.
+    pub document: Option<serde_json::Value>,
 }

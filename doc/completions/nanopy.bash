@@ -6,7 +6,7 @@ _nanopy() {
         return
     fi
     case ${COMP_WORDS[1]} in
-        agent) opts="-f --file --no-stdin -s --system --model --provider -c --continue --session --json --stream --no-tools --to -h --help" ;;
+        agent) opts="-f --file --no-stdin -s --system --model --provider -c --continue --session --json --stream --no-tools --schema --schema-multi --to -h --help" ;;
         rules) opts="-h --help" ;;
         rules-forget) opts="-h --help" ;;
         rules-clear) opts="-h --help" ;;

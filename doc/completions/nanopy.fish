@@ -36,6 +36,8 @@ complete -c nanopy -n '__fish_seen_subcommand_from agent' -l session -r -F -d 'c
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l json -d 'print one JSON object: reply, tool_calls, rule_learned, model,'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l stream -d 'print the reply as it arrives'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l no-tools -d 'offer no tools to the model'
+complete -c nanopy -n '__fish_seen_subcommand_from agent' -l schema -r -F -d 'answer with one line of JSON matching SCHEMA: a JSON Schema (inline,'
+complete -c nanopy -n '__fish_seen_subcommand_from agent' -l schema-multi -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l to -r -F -d 'deliver the reply to TARGET too (a name in `targets`, or'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from rules' -s h -l help -d 'print this help'

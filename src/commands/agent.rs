@@ -49,6 +49,11 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         .iter()
         .map(|name| super::notify::resolve(config, name))
         .collect::<Result<Vec<_>>>()?;
+    let schema = args
+        .schema
+        .as_ref()
+        .map(|(text, multi)| schema_of(text, *multi))
+        .transpose()?;
     let input = gather(config, &args, message_from_stdin, &message)?;
     let options = TurnOptions {
         continuation,
@@ -58,6 +63,7 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         no_tools: args.no_tools,
         system: args.system,
         input,
+        schema,
         ..TurnOptions::default()
     };
     let json = args.json;
@@ -95,6 +101,17 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `--schema`'s JSON Schema: inline, from `@FILE`, or the concise form (exit 2 if unusable).
+fn schema_of(text: &str, multi: bool) -> Result<serde_json::Value> {
+    let text = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|error| {
+            Error::Input(format!("cannot read the schema file `{path}`: {error}"))
+        })?,
+        None => text.to_string(),
+    };
+    crate::schema::parse(&text, multi).map_err(|why| Error::Input(format!("--schema: {why}")))
 }
 
 /// The input that comes with the message: stdin when it is piped (not a terminal, not

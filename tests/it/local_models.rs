@@ -157,3 +157,104 @@ fn a_streamed_call_written_as_text_is_not_printed_and_runs() {
         .success()
         .stdout_is("v\n");
 }
+
+#[test]
+fn schema_asks_for_strict_json_and_prints_one_line() {
+    let (wd, server) = with_server(
+        "schema-ok",
+        vec![
+            reply_content("```json\n{\n  \"name\": \"Ann\",\n  \"age\": 30\n}\n```"),
+            reply_content("{\"items\": [{\"name\": \"Bo\", \"age\": 4}]}"),
+        ],
+    );
+    wd.nanopy(&[
+        "agent",
+        "--schema",
+        "name, age int: in years",
+        "--stream",
+        "who?",
+    ])
+    .run()
+    .success()
+    .stdout_is("{\"age\":30,\"name\":\"Ann\"}\n");
+    let format = server.requests()[0].json()["response_format"].clone();
+    assert_eq!(
+        format,
+        json!({"type": "json_schema", "json_schema": {"name": "answer", "strict": true,
+            "schema": {"type": "object", "additionalProperties": false, "required": ["name", "age"],
+                "properties": {"name": {"type": "string"},
+                    "age": {"type": "integer", "description": "in years"}}}}})
+    );
+    let turn = wd
+        .nanopy(&["agent", "--json", "--schema-multi", "name, age int", "who?"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(turn["reply"], json!({"items": [{"name": "Bo", "age": 4}]}));
+}
+
+#[test]
+fn a_reply_that_does_not_match_gets_one_repair_request_then_fails_with_the_errors() {
+    let (wd, server) = with_server(
+        "schema-repair",
+        vec![
+            reply_content("{\"name\": \"Ann\"}"),
+            reply_content("{\"name\": \"Ann\", \"age\": 30}"),
+            reply_content("I cannot do JSON."),
+            reply_content("{\"age\": \"old\"}"),
+        ],
+    );
+    wd.nanopy(&["agent", "--schema", "name, age int", "who?"])
+        .run()
+        .success()
+        .stdout_is("{\"age\":30,\"name\":\"Ann\"}\n");
+    let repair = server.requests()[1].json();
+    let last = repair["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        last["content"]
+            .as_str()
+            .unwrap()
+            .contains("$: `age` is required"),
+        "{last}"
+    );
+    wd.nanopy(&["agent", "--schema", "name, age int", "who?"])
+        .run()
+        .status(1)
+        .stderr_has("does not match the schema")
+        .stderr_has("$.age: expected integer, got a string");
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn a_schema_from_a_file_or_inline_json_and_bad_ones_exit_2() {
+    let (wd, _server) = with_server("schema-file", vec![reply_content("{\"ok\": true}")]);
+    std::fs::create_dir_all(wd.home()).unwrap();
+    std::fs::write(
+        wd.path("s.json"),
+        r#"{"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}"#,
+    )
+    .unwrap();
+    let file = format!("@{}", wd.path("s.json").display());
+    wd.nanopy(&["agent", "--schema", &file, "ok?"])
+        .run()
+        .success()
+        .stdout_is("{\"ok\":true}\n");
+    for bad in [
+        "{\"type\": ",
+        "name, age integer",
+        "@/nonexistent/schema.json",
+    ] {
+        wd.nanopy(&["agent", "--schema", bad, "hi"])
+            .run()
+            .status(2)
+            .stderr_has("schema");
+    }
+    wd.nanopy(&["agent", "--schema", "a", "--schema-multi", "b", "hi"])
+        .run()
+        .status(2);
+}

@@ -53,6 +53,7 @@ fn every_request_shape_validates_against_the_official_schema() {
         Reply::tool_calls(&[("c3", "time", "{}")]),
         Reply::text("in a session"),
         Reply::text("continued, tool calls in the history"),
+        Reply::text("{\"name\": \"Ann\", \"age\": 30}"),
     ]);
     let wd = Workdir::new("schema");
     wd.config_for(&server);
@@ -69,8 +70,12 @@ fn every_request_shape_validates_against_the_official_schema() {
     wd.nanopy(&["agent", "--session", "s", "and now?"])
         .run()
         .success();
+    // A `--schema` request carries a strict json_schema response format.
+    wd.nanopy(&["agent", "--schema", "name, age int", "who?"])
+        .run()
+        .success();
     let requests = server.requests();
-    assert_eq!(requests.len(), 9);
+    assert_eq!(requests.len(), 10);
     let continued = requests[8].json();
     assert_eq!(
         continued["messages"].as_array().unwrap().len(),
