@@ -149,7 +149,10 @@ impl<'c> Agent<'c> {
         if options.quiet {
             system.push_str(QUIET_NOTE);
         }
-        let messages = assemble(system, history.messages, &user);
+        let mut messages = assemble(system, history.messages, &user);
+        if let Some(last) = messages.last_mut() {
+            last.images = input::images(&options.input);
+        }
         *asked = Some(routes[0].provider.name.clone());
         let model = routes[0].model.clone();
         let chain = Fallback::new(routes, &self.clients);

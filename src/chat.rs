@@ -5,6 +5,7 @@
 use crate::error::Result;
 use serde::Serialize;
 use serde_json::Value;
+use std::result::Result as StdResult;
 
 /// Who a message is from, as the API names it.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -21,16 +22,54 @@ pub enum Role {
 }
 
 /// One message of the conversation, as the API takes it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub role: Role,
     /// Always a string, never null: several self-hosted servers reject a null content even on
     /// an assistant message that carries tool calls, and OpenAI accepts an empty string.
     pub content: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Images that go with a user's message (SPEC §15): sent as `image_url` parts.
+    pub images: Vec<Image>,
+}
+
+/// An image that goes with a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
+    pub media_type: String,
+    /// The bytes, base64.
+    pub base64: String,
+    /// Where it came from (a path or URL) and its size, for the log, which keeps no bytes.
+    pub source: String,
+    pub bytes: usize,
+}
+
+impl Serialize for Message {
+    /// `content` is the text, or with images the parts `[{text}, {image_url}…]`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> StdResult<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("role", &self.role)?;
+        if self.images.is_empty() {
+            map.serialize_entry("content", &self.content)?;
+        } else {
+            let mut parts = vec![serde_json::json!({"type": "text", "text": self.content})];
+            parts.extend(self.images.iter().map(|image| {
+                serde_json::json!({"type": "image_url", "image_url": {
+                    "url": format!("data:{};base64,{}", image.media_type, image.base64)}})
+            }));
+            map.serialize_entry("content", &parts)?;
+        }
+        if !self.tool_calls.is_empty() {
+            map.serialize_entry("tool_calls", &self.tool_calls)?;
+        }
+        if let Some(id) = &self.tool_call_id {
+            map.serialize_entry("tool_call_id", id)?;
+        }
+        map.end()
+    }
 }
 
 impl Message {
@@ -41,6 +80,7 @@ impl Message {
             content: content.into(),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            images: Vec::new(),
         }
     }
 

@@ -76,18 +76,28 @@ pub fn no_redirect_agent() -> ureq::Agent {
     new_agent(agent_config().max_redirects(0).build())
 }
 
-/// A page fetched for `-f URL`: its media type and its text.
+/// A page fetched for `-f URL`: its media type and its text, or an image's bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub media_type: String,
     pub text: String,
+    /// Served as an image (JPEG, PNG, GIF or WebP): its bytes, and `text` is empty.
+    pub image: Option<Vec<u8>>,
 }
+
+/// The image types a turn can send (SPEC §15).
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 /// Fetches `url` for a turn's input with the provider's HTTP client settings: the same
 /// proxies and TLS, `timeout_secs` for the whole fetch, at most `limit` bytes. It carries no
 /// API key: the key belongs to the provider, not to whatever page is named. Every failure is
 /// an input error (exit 2) naming the URL.
-pub fn fetch_page(config: &ProviderConfig, url: &str, limit: u64) -> Result<Page> {
+pub fn fetch_page(
+    config: &ProviderConfig,
+    url: &str,
+    limit: u64,
+    image_limit: u64,
+) -> Result<Page> {
     let fail =
         |why: String| Error::Input(format!("cannot fetch `{}`: {why}", redact_userinfo(url)));
     let timeout = Duration::from_secs(config.timeout_secs.max(1));
@@ -128,6 +138,25 @@ pub fn fetch_page(config: &ProviderConfig, url: &str, limit: u64) -> Result<Page
         || ["json", "xml", "javascript", "yaml", "toml"]
             .iter()
             .any(|kind| media_type.contains(kind));
+    if IMAGE_TYPES.contains(&media_type.as_str()) {
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(image_limit)
+            .read_to_vec()
+            .map_err(|error| match error {
+                ureq::Error::BodyExceedsLimit(_) => fail(format!(
+                    "it is an image larger than the limit of {image_limit} bytes \
+                     (limits.image_bytes)"
+                )),
+                other => fail(describe_transport(&other)),
+            })?;
+        return Ok(Page {
+            media_type,
+            text: String::new(),
+            image: Some(bytes),
+        });
+    }
     if !texty {
         return Err(fail(format!("it is `{media_type}`, not text")));
     }
@@ -143,7 +172,11 @@ pub fn fetch_page(config: &ProviderConfig, url: &str, limit: u64) -> Result<Page
             other => fail(describe_transport(&other)),
         })?;
     let text = String::from_utf8(body).map_err(|_| fail("it is not UTF-8 text".into()))?;
-    Ok(Page { media_type, text })
+    Ok(Page {
+        media_type,
+        text,
+        image: None,
+    })
 }
 
 /// A transport failure in a few words.

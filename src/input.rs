@@ -2,21 +2,69 @@
 //! before the message in a block that names its source. Reading is at the edge
 //! (`read_file`); shaping (`compose`, `html_to_text`, `check_size`) is pure.
 
+use crate::chat::Image;
 use crate::error::{Error, Result};
 use std::path::Path;
 
 /// One piece of input and where it came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Piece {
     /// `stdin`, `file notes.txt` or `url https://…`, as the block names it.
     pub source: String,
     pub text: String,
+    /// An image instead of text (SPEC §15): it goes as an image part, not a block.
+    pub image: Option<Image>,
+}
+
+/// The media type of an image told by its first bytes: JPEG, PNG, GIF or WebP.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// An image piece from its bytes; over `limit` bytes it is refused, saying by how much.
+pub fn image_piece(bytes: &[u8], media_type: &str, source: &str, limit: u64) -> Result<Piece> {
+    let size = bytes.len() as u64;
+    if size > limit {
+        return Err(Error::Input(format!(
+            "{source} is an image of {size} bytes, {} over the limit of {limit} \
+             (`limits.image_bytes` in the config)",
+            size - limit
+        )));
+    }
+    Ok(Piece {
+        source: source.to_string(),
+        text: String::new(),
+        image: Some(Image {
+            media_type: media_type.to_string(),
+            base64: crate::deliver::mime::base64(bytes),
+            source: source.to_string(),
+            bytes: bytes.len(),
+        }),
+    })
+}
+
+/// The images among the pieces, in order.
+pub fn images(pieces: &[Piece]) -> Vec<Image> {
+    pieces
+        .iter()
+        .filter_map(|piece| piece.image.clone())
+        .collect()
 }
 
 /// The user message of a turn: each piece in its block, in order, then the typed message.
 pub fn compose(pieces: &[Piece], message: &str) -> String {
     let mut text = String::new();
-    for piece in pieces {
+    for piece in pieces.iter().filter(|piece| piece.image.is_none()) {
         text.push_str(&format!("<input source=\"{}\">\n", piece.source));
         text.push_str(piece.text.trim_end_matches('\n'));
         text.push_str("\n</input>\n\n");
@@ -39,13 +87,18 @@ pub fn check_size(pieces: &[Piece], message: &str, limit: u64) -> Result<()> {
 }
 
 /// A file as a piece: it must be readable UTF-8 text.
-pub fn read_file(path: &Path) -> Result<Piece> {
+pub fn read_file(path: &Path, image_limit: u64) -> Result<Piece> {
     let shown = path.display();
     let bytes = std::fs::read(path)
         .map_err(|error| Error::Input(format!("cannot read input file `{shown}`: {error}")))?;
+    // An image is told by its first bytes, whatever its name says.
+    if let Some(media_type) = image_type(&bytes) {
+        return image_piece(&bytes, media_type, &format!("file {shown}"), image_limit);
+    }
     Ok(Piece {
         source: format!("file {shown}"),
         text: text_of(bytes, &format!("input file `{shown}`"))?,
+        image: None,
     })
 }
 
@@ -190,10 +243,12 @@ mod tests {
             Piece {
                 source: "stdin".into(),
                 text: "line one\nline two\n".into(),
+                image: None,
             },
             Piece {
                 source: "file notes.txt".into(),
                 text: "note".into(),
+                image: None,
             },
         ];
         assert_eq!(
@@ -205,10 +260,28 @@ mod tests {
     }
 
     #[test]
+    fn images_are_told_by_their_first_bytes_and_capped() {
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(image_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(image_type(b"GIF89a.."), Some("image/gif"));
+        assert_eq!(image_type(b"RIFF\x10\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(image_type(b"plain text"), None);
+        let piece = image_piece(b"GIF89a", "image/gif", "file a.gif", 6).unwrap();
+        assert_eq!(piece.image.unwrap().base64, "R0lGODlh");
+        let error = image_piece(b"GIF89a!!", "image/gif", "file a.gif", 6).unwrap_err();
+        assert!(
+            error.to_string().contains("2 over the limit of 6"),
+            "{error}"
+        );
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
     fn input_over_the_limit_is_refused_saying_by_how_much() {
         let pieces = [Piece {
             source: "stdin".into(),
             text: "x".repeat(100),
+            image: None,
         }];
         assert!(check_size(&pieces, "hello", 105).is_ok());
         let error = check_size(&pieces, "hello", 100).unwrap_err();

@@ -402,8 +402,15 @@ fn cap(text: &str) -> String {
 }
 
 /// A message with its texts capped for storage.
+/// Images are never stored: the log keeps a line naming each, with its size.
 fn capped(message: &Message) -> Message {
     let mut message = message.clone();
+    for image in std::mem::take(&mut message.images) {
+        message.content.push_str(&format!(
+            "\n[image {}, {} bytes, {}]",
+            image.source, image.bytes, image.media_type
+        ));
+    }
     message.content = crate::truncate::to_bytes(message.content, MAX_STORED_TEXT);
     message
 }
@@ -450,6 +457,7 @@ fn message_from_value(value: &Value) -> Option<Message> {
         content: text(value, "content").unwrap_or_default(),
         tool_calls,
         tool_call_id: text(value, "tool_call_id"),
+        images: Vec::new(),
     })
 }
 

@@ -133,6 +133,7 @@ fn gather(
             pieces.push(Piece {
                 source: "stdin".into(),
                 text,
+                image: None,
             });
         }
     }
@@ -147,20 +148,34 @@ fn gather(
             Piece {
                 source: "stdin".into(),
                 text: read_stdin(config.input_bytes)?,
+                image: None,
             }
         } else if file.starts_with("http://") || file.starts_with("https://") {
-            let page = http::fetch_page(&config.provider, file, config.input_bytes + 1)?;
-            let text = if page.media_type.contains("html") {
-                input::html_to_text(&page.text)
-            } else {
-                page.text
-            };
-            Piece {
-                source: format!("url {file}"),
-                text,
+            let page = http::fetch_page(
+                &config.provider,
+                file,
+                config.input_bytes + 1,
+                config.image_bytes,
+            )?;
+            match page.image {
+                Some(bytes) => input::image_piece(
+                    &bytes,
+                    &page.media_type,
+                    &format!("url {file}"),
+                    config.image_bytes,
+                )?,
+                None => Piece {
+                    source: format!("url {file}"),
+                    text: if page.media_type.contains("html") {
+                        input::html_to_text(&page.text)
+                    } else {
+                        page.text
+                    },
+                    image: None,
+                },
             }
         } else {
-            input::read_file(Path::new(file))?
+            input::read_file(Path::new(file), config.image_bytes)?
         };
         pieces.push(piece);
         input::check_size(&pieces, message, config.input_bytes)?;

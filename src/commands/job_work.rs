@@ -45,6 +45,7 @@ impl Work for JobWork {
                 Checked::Go(stdout) => input.push(Piece {
                     source: "check".into(),
                     text: stdout,
+                    image: None,
                 }),
             }
         }

@@ -56,6 +56,7 @@ pub struct FileConfig {
 #[serde(default)]
 pub struct FileLimits {
     pub input_bytes: Option<u64>,
+    pub image_bytes: Option<u64>,
     pub daily_tokens: Option<u64>,
 }
 
@@ -138,7 +139,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("telegram", &["token", "token_env", "allow", "api_url"]),
     ("provider", PROVIDER_KEYS),
     ("tools", &["shell"]),
-    ("limits", &["input_bytes", "daily_tokens"]),
+    ("limits", &["input_bytes", "daily_tokens", "image_bytes"]),
     ("log", &["enabled", "keep_days", "context_chars"]),
     ("tools.shell", &["allow", "timeout_secs"]),
 ];
@@ -248,6 +249,7 @@ fn check_ranges(path: &Path, text: &str, root: &Value) -> Result<()> {
         vec!["tools".into(), "shell".into(), "timeout_secs".into()],
         vec!["limits".into(), "input_bytes".into()],
         vec!["limits".into(), "daily_tokens".into()],
+        vec!["limits".into(), "image_bytes".into()],
         vec!["check_timeout_secs".into()],
     ];
     if let Some(Value::Object(providers)) = root.get("providers") {

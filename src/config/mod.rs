@@ -34,6 +34,8 @@ const DEFAULT_INPUT_BYTES: u64 = 1024 * 1024;
 const DEFAULT_LOG_KEEP_DAYS: u64 = 90;
 /// How much of a conversation goes with a continued turn, in characters (SPEC §8).
 const DEFAULT_CONTEXT_CHARS: usize = 24_000;
+/// The largest image a turn sends: 10 MiB (SPEC §15).
+const DEFAULT_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 /// How long a job's `--check` may run (SPEC §12).
 const DEFAULT_CHECK_TIMEOUT_SECS: u64 = 60;
 
@@ -66,6 +68,8 @@ pub struct Config {
     pub shell_timeout_secs: u64,
     /// The most bytes of input (stdin, files, URLs) a turn accepts (`limits.input_bytes`).
     pub input_bytes: u64,
+    /// The largest image a turn sends (`limits.image_bytes`, SPEC §15).
+    pub image_bytes: u64,
     /// The conversation log (`log_path`, `log.*`).
     pub log: LogConfig,
     /// The most prompt plus completion tokens of one local day (`limits.daily_tokens`).
@@ -227,6 +231,7 @@ impl Config {
                 .timeout_secs
                 .unwrap_or(DEFAULT_SHELL_TIMEOUT_SECS),
             input_bytes: file.limits.input_bytes.unwrap_or(DEFAULT_INPUT_BYTES),
+            image_bytes: file.limits.image_bytes.unwrap_or(DEFAULT_IMAGE_BYTES),
             default_provider: file
                 .default_provider
                 .unwrap_or_else(|| DEFAULT_PROVIDER.to_string()),
@@ -297,7 +302,8 @@ impl Config {
                 "keep_days": self.log.keep_days,
                 "context_chars": self.log.context_chars,
             },
-            "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens },
+            "limits": { "input_bytes": self.input_bytes, "daily_tokens": self.daily_tokens,
+                        "image_bytes": self.image_bytes },
             "mcp": self.mcp.iter().map(|server| (server.name.clone(), mcp::redacted(server)))
                 .collect::<serde_json::Map<String, Value>>(),
             "targets": self.targets.iter()

@@ -23,6 +23,7 @@ const SETTINGS: &[&str] = &[
     "log.context_chars",
     "limits.input_bytes",
     "limits.daily_tokens",
+    "limits.image_bytes",
     "tools.shell.allow",
     "tools.shell.timeout_secs",
     "mcp",

@@ -78,8 +78,9 @@ fn files_and_stdin_come_in_order_and_system_replaces_the_prompt() {
 #[test]
 fn a_missing_or_binary_file_exits_2_naming_it_and_sends_nothing() {
     let (wd, server) = with_server("input-bad-file", vec![Reply::text("never")]);
-    let binary = wd.path("image.bin");
-    std::fs::write(&binary, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    // A binary that is no image (a PNG is an image now, SPEC §15: see local_models.rs).
+    let binary = wd.path("program.bin");
+    std::fs::write(&binary, b"\x7fELF\x02\x01\x01\0\0\0\0\0").unwrap();
     let binary = binary.to_str().unwrap().to_string();
     wd.nanopy(&["agent", "-f", &binary, "what is this?"])
         .run()

@@ -1,7 +1,7 @@
 //! Small local models (SPEC §15): reasoning blocks and fields never printed, stored or sent
 //! back, also when a block arrives split across stream chunks.
 
-use crate::support::{Reply, with_server};
+use crate::support::{FakeServer, Reply, with_server};
 use serde_json::json;
 use std::time::Duration;
 
@@ -257,4 +257,92 @@ fn a_schema_from_a_file_or_inline_json_and_bad_ones_exit_2() {
     wd.nanopy(&["agent", "--schema", "a", "--schema-multi", "b", "hi"])
         .run()
         .status(2);
+}
+
+/// A tiny PNG (1×1), as its bytes.
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+#[test]
+fn an_image_file_goes_as_an_image_part_told_by_its_bytes_and_is_not_logged() {
+    let (wd, server) = with_server("image-file", vec![Reply::text("A tiny picture.")]);
+    std::fs::create_dir_all(wd.home()).unwrap();
+    // A `.txt` name on a PNG is still an image.
+    let path = wd.path("snapshot.txt");
+    std::fs::write(&path, PNG).unwrap();
+    let notes = wd.path("notes.jpg");
+    std::fs::write(&notes, "a .jpg name on text is still text").unwrap();
+    wd.nanopy(&[
+        "agent",
+        "-f",
+        path.to_str().unwrap(),
+        "-f",
+        notes.to_str().unwrap(),
+        "what is it?",
+    ])
+    .run()
+    .success();
+    let sent = server.requests()[0].json();
+    let content = sent["messages"].as_array().unwrap().last().unwrap()["content"].clone();
+    let parts = content
+        .as_array()
+        .expect("an image makes content a list of parts");
+    assert_eq!(parts[0]["type"], "text");
+    let text = parts[0]["text"].as_str().unwrap();
+    assert!(text.contains("a .jpg name on text is still text") && text.ends_with("what is it?"));
+    let url = parts[1]["image_url"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{url}"
+    );
+    let log = wd.nanopy(&["log", "--json"]).run().success().stdout();
+    assert!(!log.contains("iVBORw0KGgo"), "the log keeps no image bytes");
+    let db = rusqlite::Connection::open(wd.path("log.sqlite")).unwrap();
+    let stored: String = db
+        .query_row("SELECT messages FROM turns", [], |row| row.get(0))
+        .unwrap();
+    assert!(
+        stored.contains("[image file ") && stored.contains(&format!("{} bytes", PNG.len())),
+        "{stored}"
+    );
+    assert!(!stored.contains("iVBORw0KGgo"));
+}
+
+#[test]
+fn an_image_over_the_limit_is_exit_2_saying_by_how_much() {
+    let (wd, server) = with_server("image-limit", vec![]);
+    wd.config(
+        &json!({"provider": {"base_url": server.base_url(), "model": "m"},
+                      "limits": {"image_bytes": 10}})
+        .to_string(),
+    );
+    let path = wd.path("big.png");
+    std::fs::write(&path, PNG).unwrap();
+    wd.nanopy(&["agent", "-f", path.to_str().unwrap(), "hi"])
+        .run()
+        .status(2)
+        .stderr_has(&format!("{} over the limit of 10", PNG.len() - 10));
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn an_image_url_is_told_by_its_content_type() {
+    let (wd, server) = with_server("image-url", vec![Reply::text("seen")]);
+    let camera = FakeServer::start(vec![Reply::Raw {
+        status: 200,
+        headers: vec![("Content-Type".into(), "image/png".into())],
+        body: PNG.to_vec(),
+    }]);
+    let url = format!("{}/snapshot", camera.base_url());
+    wd.nanopy(&["agent", "-f", &url, "what do you see?"])
+        .run()
+        .success();
+    let sent = server.requests()[0].json();
+    let content = sent["messages"].as_array().unwrap().last().unwrap()["content"].clone();
+    assert!(
+        content[1]["image_url"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
 }
