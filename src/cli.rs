@@ -148,6 +148,8 @@ pub struct JobOptions {
     pub check: Option<String>,
     /// `--quiet` is `Some(true)`, `--no-quiet` (edit) `Some(false)`.
     pub quiet: Option<bool>,
+    /// `--file PATH` (repeatable); `none` alone clears the list.
+    pub files: Option<Vec<String>>,
 }
 
 /// The overview printed by `nanopy --help`.
@@ -297,6 +299,8 @@ Options:
       --check CMD      run `sh -c CMD` first: exit 0 runs the turn with its output as input,
                        exit 1 is a `quiet` run with no provider call, anything else `failed`
       --quiet          let the turn answer NOTHING_TO_REPORT, which makes the run `quiet`
+      --file PATH      read PATH at every fire and send it with the message (text, or a
+                       JPEG/PNG/GIF/WebP image, like `agent -f`); repeatable
       --model M        use model M (or an alias) for this job's turns (default: the config's)
       --provider NAME  use the provider NAME for this job's turns (default: the config's)
       --session NAME   every run continues the conversation NAME, so it knows what it
@@ -320,7 +324,7 @@ Options:
       --message M, --cron EXPR, --at TIME, --in DURATION, --every DURATION,
       --tz ZONE, --grace SECS, --notify CMD, --model M, --provider NAME,
       --session NAME, --no-tools, --to TARGET, --notify-on STATUSES, --check CMD,
-      --quiet
+      --quiet, --file PATH (`--file none` clears the files)
       --tools          offer tools to the job's turns again
       --no-quiet       the turn may no longer answer NOTHING_TO_REPORT
   -h, --help           print this help
@@ -796,6 +800,12 @@ impl Parser {
             notify_on: self.value("--notify-on")?,
             check: self.value("--check")?,
             quiet: self.quiet()?,
+            files: Some(
+                self.args
+                    .values_from_str::<_, String>("--file")
+                    .map_err(|error| self.error(error))?,
+            )
+            .filter(|files| !files.is_empty()),
         })
     }
 

@@ -95,8 +95,7 @@ pub fn job(job: &Job) -> Value {
         "notify_on": def.reporting.notify_on_text().split(',').collect::<Vec<_>>(),
         "check": def.reporting.check,
         "quiet": def.reporting.quiet,
-        // `--file` (SPEC §15) is not offered yet: no job has files.
-        "files": [],
+        "files": def.files,
     })
 }
 

@@ -19,8 +19,8 @@ _nanopy() {
         memory-set) opts="--ttl -h --help" ;;
         memory-delete) opts="-h --help" ;;
         memory-keys) opts="-h --help" ;;
-        cron-add) opts="--name --message --cron --at --in --every --tz --grace --notify --to --notify-on --check --quiet --model --provider --session --no-tools --replace -h --help" ;;
-        cron-edit) opts="--notify --model --provider --session --to --check --message --cron --at --in --every --tz --grace --no-tools --notify-on --quiet --tools --no-quiet -h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
+        cron-add) opts="--name --message --cron --at --in --every --tz --grace --notify --to --notify-on --check --quiet --file --model --provider --session --no-tools --replace -h --help" ;;
+        cron-edit) opts="--notify --model --provider --session --to --check --message --cron --at --in --every --tz --grace --no-tools --notify-on --quiet --file --tools --no-quiet -h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
         cron-list) opts="--json -h --help" ;;
         cron-remove) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
         cron-enable) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;

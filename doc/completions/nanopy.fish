@@ -75,6 +75,7 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l to -r -F -d 'del
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l notify-on -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l check -r -F -d 'run `sh -c CMD` first: exit 0 runs the turn with its output as input,'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l quiet -d 'let the turn answer NOTHING_TO_REPORT, which makes the run `quiet`'
+complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l file -r -F -d 'read PATH at every fire and send it with the message (text, or a'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l model -r -F -d 'use model M (or an alias) for this job\'s turns (default: the config\'s)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l provider -r -F -d 'use the provider NAME for this job\'s turns (default: the config\'s)'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-add' -l session -r -F -d 'every run continues the conversation NAME, so it knows what it'
@@ -98,6 +99,7 @@ complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l grace -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l no-tools
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l notify-on -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l quiet
+complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l file -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l tools -d 'offer tools to the job\'s turns again'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -l no-quiet -d 'the turn may no longer answer NOTHING_TO_REPORT'
 complete -c nanopy -n '__fish_seen_subcommand_from cron-edit' -s h -l help -d 'print this help'

@@ -45,9 +45,11 @@ pub fn add(config: &Config, name: String, options: JobOptions, replace: bool) ->
         session: options.session.filter(|session| !session.is_empty()),
         tools: options.tools.unwrap_or(true),
         reporting: Reporting::default(),
+        files: Vec::new(),
     };
     let mut job = job;
     apply_reporting(config, &mut job.reporting, &given)?;
+    apply_files(&mut job.files, &given)?;
     config.route(job.provider.as_deref(), job.model.as_deref())?;
     let mut store = Store::open(&config.scheduler_db_path)?;
     let saved = scheduler::add(&mut store, job, replace, now)?;
@@ -92,6 +94,7 @@ pub fn edit(config: &Config, name: &str, options: JobOptions) -> Result<()> {
             job.provider = (!provider.is_empty()).then_some(provider);
         }
         apply_reporting(config, &mut job.reporting, &given)?;
+        apply_files(&mut job.files, &given)?;
         config.route(job.provider.as_deref(), job.model.as_deref())?;
         Ok(())
     })?;
@@ -133,6 +136,27 @@ fn apply_reporting(config: &Config, reporting: &mut Reporting, options: &JobOpti
     if let Some(quiet) = options.quiet {
         reporting.quiet = quiet;
     }
+    Ok(())
+}
+
+/// `--file PATH` (repeatable) replaces the job's files; `--file none` clears them. Paths are
+/// kept absolute, so a fire reads the same file whatever its working directory.
+fn apply_files(files: &mut Vec<String>, options: &JobOptions) -> Result<()> {
+    let Some(given) = &options.files else {
+        return Ok(());
+    };
+    if given.len() == 1 && given[0] == "none" {
+        files.clear();
+        return Ok(());
+    }
+    *files = given
+        .iter()
+        .map(|path| {
+            std::path::absolute(path)
+                .map(|path| path.display().to_string())
+                .map_err(|error| Error::Input(format!("--file `{path}`: {error}")))
+        })
+        .collect::<Result<_>>()?;
     Ok(())
 }
 

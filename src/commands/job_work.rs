@@ -49,7 +49,17 @@ impl Work for JobWork {
                 }),
             }
         }
-        // A job's turn reads no stdin and takes no input beyond its message and its check.
+        // Its files are read at every fire: a missing one fails the run, naming it.
+        for path in &job.def.files {
+            input.push(
+                crate::input::read_file(std::path::Path::new(path), self.config.image_bytes)
+                    .map_err(|error| error.to_string())?,
+            );
+        }
+        crate::input::check_size(&input, &job.def.message, self.config.input_bytes)
+            .map_err(|error| error.to_string())?;
+        // A job's turn reads no stdin and takes no input beyond its message, its check and
+        // its files.
         let options = TurnOptions {
             model: job.def.model.clone(),
             provider: job.def.provider.clone(),

@@ -642,6 +642,7 @@ mod tests {
             session: None,
             tools: true,
             reporting: Default::default(),
+            files: Vec::new(),
         }
     }
 
@@ -687,6 +688,7 @@ mod tests {
                 session: None,
                 tools: true,
                 reporting: Default::default(),
+                files: Vec::new(),
             },
             enabled,
             next_fire,

@@ -195,6 +195,8 @@ pub struct JobDef {
     pub tools: bool,
     /// Where and when its runs are delivered, and whether it may stay quiet (SPEC §12).
     pub reporting: Reporting,
+    /// Files (`--file`) read at every fire and sent with its message (SPEC §15).
+    pub files: Vec<String>,
 }
 
 /// A job's delivery settings: `--to`, `--notify-on`, `--check`, `--quiet`.
@@ -277,6 +279,7 @@ ALTER TABLE jobs ADD COLUMN targets TEXT;       -- JSON array of target names (`
 ALTER TABLE jobs ADD COLUMN notify_on TEXT;     -- comma-separated statuses; NULL: the default
 ALTER TABLE jobs ADD COLUMN check_cmd TEXT;     -- `--check CMD`
 ALTER TABLE jobs ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN files TEXT;         -- JSON array of paths read at every fire
 CREATE TABLE deliveries (
     id            INTEGER PRIMARY KEY,
     run           INTEGER NOT NULL,       -- runs.id
@@ -450,7 +453,7 @@ fn migrate(tx: &rusqlite::Transaction, from: i64) -> rusqlite::Result<()> {
 
 const JOB_COLUMNS: &str = "id, name, message, cron, at, every, every_secs, anchor, tz, enabled, \
      grace_secs, notify, model, provider, session, tools, next_fire, last_status, targets, \
-     notify_on, check_cmd, quiet";
+     notify_on, check_cmd, quiet, files";
 
 fn job_from_row(row: &rusqlite::Row) -> rusqlite::Result<Job> {
     let cron: Option<String> = row.get(3)?;
@@ -499,6 +502,10 @@ fn job_from_row(row: &rusqlite::Row) -> rusqlite::Result<Job> {
                 check: row.get(20)?,
                 quiet: row.get(21)?,
             },
+            files: row
+                .get::<_, Option<String>>(22)?
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default(),
         },
         enabled: row.get(9)?,
         next_fire: row.get(16)?,
@@ -1060,9 +1067,9 @@ fn write_job(
     conn.execute(
         "INSERT INTO jobs (id, name, message, cron, at, every, every_secs, anchor, tz, enabled,
                            grace_secs, notify, model, provider, session, tools, next_fire,
-                           created_at, updated_at, targets, notify_on, check_cmd, quiet)
+                           created_at, updated_at, targets, notify_on, check_cmd, quiet, files)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?18, ?19, ?20, ?21, ?22)
+                 ?18, ?19, ?20, ?21, ?22, ?23)
          ON CONFLICT (id) DO UPDATE SET
             name = excluded.name, message = excluded.message, cron = excluded.cron,
             at = excluded.at, every = excluded.every, every_secs = excluded.every_secs,
@@ -1071,7 +1078,7 @@ fn write_job(
             provider = excluded.provider, session = excluded.session, tools = excluded.tools,
             next_fire = excluded.next_fire, updated_at = excluded.updated_at,
             targets = excluded.targets, notify_on = excluded.notify_on,
-            check_cmd = excluded.check_cmd, quiet = excluded.quiet",
+            check_cmd = excluded.check_cmd, quiet = excluded.quiet, files = excluded.files",
         params![
             id,
             job.name,
@@ -1099,6 +1106,8 @@ fn write_job(
                 .then(|| job.reporting.notify_on_text()),
             job.reporting.check,
             job.reporting.quiet,
+            (!job.files.is_empty())
+                .then(|| serde_json::to_string(&job.files).expect("paths serialise")),
         ],
     )
 }
@@ -1152,6 +1161,7 @@ mod tests {
             session: None,
             tools: true,
             reporting: Default::default(),
+            files: Vec::new(),
         }
     }
 

@@ -79,6 +79,7 @@ impl Tool for CronAdd {
             session: None,
             tools: true,
             reporting: Default::default(),
+            files: Vec::new(),
         };
         let mut store = Store::open(&self.0)?;
         let saved = cron::add(&mut store, job, false, now)?;

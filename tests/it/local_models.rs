@@ -346,3 +346,60 @@ fn an_image_url_is_told_by_its_content_type() {
             .starts_with("data:image/png;base64,")
     );
 }
+
+#[test]
+fn a_jobs_files_are_read_at_every_fire() {
+    let (wd, server) = with_server("job-files", vec![Reply::text("a cat"), Reply::text("b")]);
+    std::fs::create_dir_all(wd.home()).unwrap();
+    let snapshot = wd.path("cam.png");
+    std::fs::write(&snapshot, PNG).unwrap();
+    let snap = snapshot.to_str().unwrap();
+    wd.nanopy(&[
+        "cron-add",
+        "--name",
+        "cam",
+        "--message",
+        "what is on the porch?",
+        "--cron",
+        "0 7 * * *",
+        "--file",
+        snap,
+    ])
+    .run()
+    .success();
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["files"], json!([snap]));
+    wd.nanopy(&["cron-fire", "cam"]).run().success();
+    let sent = server.requests()[0].json();
+    let content = sent["messages"].as_array().unwrap().last().unwrap()["content"].clone();
+    assert!(
+        content[1]["image_url"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    // The file is gone at the next fire: that run fails, naming it.
+    std::fs::remove_file(&snapshot).unwrap();
+    wd.nanopy(&["cron-fire", "cam"]).run().status(1);
+    let runs = wd
+        .nanopy(&["cron-history", "cam", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(runs[0]["status"], "failed");
+    assert!(
+        runs[0]["error"].as_str().unwrap().contains("cam.png"),
+        "{}",
+        runs[0]
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no request for a run that failed"
+    );
+    wd.nanopy(&["cron-edit", "cam", "--file", "none"])
+        .run()
+        .success();
+    let list = wd.nanopy(&["cron-list", "--json"]).run().success().json();
+    assert_eq!(list[0]["files"], json!([]));
+}
