@@ -117,6 +117,11 @@ impl<'c> Agent<'c> {
         })
     }
 
+    /// The tools this agent offers.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// The turn itself: a local `tool:` call, or learning, the budget, the request and the
     /// tool-call loop over the chain of `routes`. `asked` is set to the provider a request
     /// goes to (the one that answered, once one has), for the log.

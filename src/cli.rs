@@ -89,6 +89,8 @@ pub enum Command {
         refresh: bool,
     },
     Config,
+    /// `chat`: a conversation on the terminal (or line by line from stdin).
+    Chat(ChatArgs),
     /// `notify TARGET... [TEXT]`: the words, targets first.
     Notify {
         words: Vec<String>,
@@ -120,6 +122,16 @@ pub struct AgentArgs {
     pub to: Vec<String>,
     /// `--schema SCHEMA` or `--schema-multi SCHEMA`: the text, and whether multi.
     pub schema: Option<(String, bool)>,
+}
+
+/// The options of `chat`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatArgs {
+    pub session: Option<String>,
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub system: Option<String>,
+    pub no_tools: bool,
 }
 
 /// A job's options as given to `cron-add` or `cron-edit`: what is absent takes its default
@@ -160,6 +172,7 @@ Usage: nanopy <COMMAND> [ARGS...]
 
 Agent:
   agent [MESSAGE...]        one agent turn (message from stdin when absent or `-`)
+  chat                      a conversation of many turns
   rules                     list the learned feedback rules, numbered
   rules-forget N            forget rule N
   rules-clear               forget the learned rules
@@ -249,6 +262,26 @@ Options:
       --to TARGET       deliver the reply to TARGET too (a name in `targets`, or
                         `telegram:<chat id>`); repeatable. A target that does not accept it
                         is a warning and exit 1
+  -h, --help            print this help
+",
+    ),
+    (
+        "chat",
+        "\
+Usage: nanopy chat [--session NAME] [--model M] [--provider NAME] [-s TEXT] [--no-tools]
+
+A conversation: each line you type is a turn in one session (`--session NAME`, or a new one
+named chat-<local time>), the reply streams as it arrives, and the agent lives for the whole
+chat (MCP servers and key commands start at most once). Slash commands: /help, /new,
+/session NAME, /model M, /rules, /forget N, /tools, /exit (or Ctrl-D). With stdin not a
+terminal, one message per line (empty lines skipped), each reply followed by an empty line.
+
+Options:
+      --session NAME    continue (or start) the session NAME
+      --model M         use model M, or an alias
+      --provider NAME   use the provider NAME
+  -s, --system TEXT     use TEXT as the system prompt
+      --no-tools        offer no tools to the model
   -h, --help            print this help
 ",
     ),
@@ -663,6 +696,16 @@ impl Parser {
                 let command = Command::Tools {
                     refresh: self.flag("--refresh"),
                 };
+                self.done(command)?
+            }
+            "chat" => {
+                let command = Command::Chat(ChatArgs {
+                    session: self.value("--session")?,
+                    model: self.value("--model")?,
+                    provider: self.value("--provider")?,
+                    system: self.value(["-s", "--system"])?,
+                    no_tools: self.flag("--no-tools"),
+                });
                 self.done(command)?
             }
             "notify" => Command::Notify {

@@ -7,6 +7,7 @@ _nanopy() {
     fi
     case ${COMP_WORDS[1]} in
         agent) opts="-f --file --no-stdin -s --system --model --provider -c --continue --session --json --stream --no-tools --schema --schema-multi --to -h --help" ;;
+        chat) opts="--session --model --provider --no-tools -s --system -h --help" ;;
         rules) opts="-h --help" ;;
         rules-forget) opts="-h --help" ;;
         rules-clear) opts="-h --help" ;;

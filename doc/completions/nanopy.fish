@@ -1,6 +1,7 @@
 # fish completion for nanopy (generated from its help texts by doc/generate.py)
 complete -c nanopy -f
 complete -c nanopy -n __fish_use_subcommand -a agent -d 'one agent turn (message from stdin when absent or `-`)'
+complete -c nanopy -n __fish_use_subcommand -a chat -d 'a conversation of many turns'
 complete -c nanopy -n __fish_use_subcommand -a rules -d 'list the learned feedback rules, numbered'
 complete -c nanopy -n __fish_use_subcommand -a rules-forget -d 'forget rule N'
 complete -c nanopy -n __fish_use_subcommand -a rules-clear -d 'forget the learned rules'
@@ -40,6 +41,12 @@ complete -c nanopy -n '__fish_seen_subcommand_from agent' -l schema -r -F -d 'an
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l schema-multi -r -F
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -l to -r -F -d 'deliver the reply to TARGET too (a name in `targets`, or'
 complete -c nanopy -n '__fish_seen_subcommand_from agent' -s h -l help -d 'print this help'
+complete -c nanopy -n '__fish_seen_subcommand_from chat' -l session -r -F -d 'continue (or start) the session NAME'
+complete -c nanopy -n '__fish_seen_subcommand_from chat' -l model -r -F -d 'use model M, or an alias'
+complete -c nanopy -n '__fish_seen_subcommand_from chat' -l provider -r -F -d 'use the provider NAME'
+complete -c nanopy -n '__fish_seen_subcommand_from chat' -l no-tools -d 'offer no tools to the model'
+complete -c nanopy -n '__fish_seen_subcommand_from chat' -s s -l system -r -F -d 'use TEXT as the system prompt'
+complete -c nanopy -n '__fish_seen_subcommand_from chat' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from rules' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from rules-forget' -s h -l help -d 'print this help'
 complete -c nanopy -n '__fish_seen_subcommand_from rules-clear' -s h -l help -d 'print this help'

@@ -2,6 +2,7 @@
 //! beside this one. Each loads what it needs, calls the core, and prints the result.
 
 mod agent;
+mod chat;
 mod cron;
 mod doctor;
 mod job_work;
@@ -33,6 +34,7 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
     match command {
         Command::Agent(args) => agent::turn(config, args),
         Command::Notify { words } => notify::run(config, &words),
+        Command::Chat(args) => chat::run(config, args),
         Command::CronAdd { name, job, replace } => cron::add(config, name, job, replace),
         Command::CronEdit { name, job } => cron::edit(config, &name, job),
         Command::CronList { json } => cron::list(config, json),
