@@ -177,8 +177,12 @@ impl<'c> Agent<'c> {
         Ok(Turn {
             reply: exchange.reply,
             tool_calls: exchange.tool_calls,
-            rule_number: rule_learned.as_ref().map(|rule| rule.number),
-            rule_learned: rule_learned.map(|rule| rule.text),
+            rule_number: rule_learned.as_ref().map(|learned| learned.rule.number),
+            rules_replaced: rule_learned
+                .as_ref()
+                .map(|learned| learned.replaced.clone())
+                .unwrap_or_default(),
+            rule_learned: rule_learned.map(|learned| learned.rule.text),
             model: exchange.model.unwrap_or_else(|| answered.model.clone()),
             usage: exchange.usage,
             provider: asked.clone(),
@@ -250,7 +254,7 @@ fn learn(
     message: &str,
     caller: Caller,
     now: i64,
-) -> Result<(Option<Rule>, Vec<Rule>)> {
+) -> Result<(Option<rules::Learned>, Vec<Rule>)> {
     let detected = match caller {
         Caller::User => feedback::detect(message),
         Caller::Job => None,
@@ -258,8 +262,9 @@ fn learn(
     // Learning returns the rules in force, so the file is read once either way.
     match detected {
         Some(text) => {
-            let (rule, rules) = rules::learn(memory, &text, now)?;
-            Ok((Some(rule), rules))
+            let learned = rules::learn(memory, &text, now)?;
+            let rules = learned.rules.clone();
+            Ok((Some(learned), rules))
         }
         None => Ok((None, rules::list(memory, now)?)),
     }

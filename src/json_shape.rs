@@ -14,8 +14,8 @@ pub fn turn(turn: &Turn) -> Value {
         "reply": turn.document.clone().unwrap_or_else(|| Value::from(turn.reply.as_str())),
         "tool_calls": tool_calls(&turn.tool_calls),
         "rule_learned": turn.rule_learned,
-        // Rules never replace one another yet (SPEC §3.2's consistency is to come).
-        "rule_replaced": Value::Null,
+        // The oldest rule the learned one replaced (SPEC §3.2).
+        "rule_replaced": turn.rules_replaced.first().map(|rule| rule.text.as_str()),
         "model": turn.model,
         "provider": turn.provider,
         "usage": turn.usage,

@@ -13,6 +13,7 @@ mod cli;
 mod clock;
 mod commands;
 mod config;
+mod consistency;
 mod conversation;
 mod cron;
 mod database;

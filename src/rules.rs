@@ -32,12 +32,28 @@ pub fn list(memory: &Memory, now: i64) -> Result<Vec<Rule>> {
     memory.inspect(now, |entries| Book::read(entries).rules)
 }
 
-/// Records a newly learned rule; returns it (with its number) and the rules now in force,
-/// oldest first. Saying a rule again moves it to the newest place with the number it has
-/// instead of storing it twice (compared case-insensitively), so it wins over rules said since.
-pub fn learn(memory: &Memory, text: &str, now: i64) -> Result<(Rule, Vec<Rule>)> {
+/// What learning a rule did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Learned {
+    /// The rule, with its number.
+    pub rule: Rule,
+    /// The rules now in force, oldest first.
+    pub rules: Vec<Rule>,
+    /// Kept rules on the same subject that it replaced, oldest first (SPEC §3.2).
+    pub replaced: Vec<Rule>,
+}
+
+/// Records a newly learned rule. Saying a rule again moves it to the newest place with the
+/// number it has instead of storing it twice (compared case-insensitively), so it wins over
+/// rules said since; a kept rule on the same subject that the new one contradicts or repeats
+/// in other words is replaced (and stays forgotten if the new one is forgotten later).
+pub fn learn(memory: &Memory, text: &str, now: i64) -> Result<Learned> {
     memory.modify(now, |entries| {
         let mut book = Book::read(entries);
+        let (replaced, kept): (Vec<Rule>, Vec<Rule>) = book.rules.drain(..).partition(|old| {
+            !same_rule(&old.text, text) && crate::consistency::replaces(text, &old.text)
+        });
+        book.rules = kept;
         let rule = match book.rules.iter().position(|old| same_rule(&old.text, text)) {
             Some(at) => Rule {
                 text: text.to_string(),
@@ -55,7 +71,11 @@ pub fn learn(memory: &Memory, text: &str, now: i64) -> Result<(Rule, Vec<Rule>)>
         let excess = book.rules.len().saturating_sub(MAX_RULES);
         book.rules.drain(..excess);
         book.write(entries);
-        Ok((rule, book.rules))
+        Ok(Learned {
+            rule,
+            rules: book.rules,
+            replaced,
+        })
     })
 }
 
@@ -91,6 +111,30 @@ pub fn clear(memory: &Memory, now: i64) -> Result<usize> {
         book.write(entries);
         Ok(count)
     })
+}
+
+/// The note that announces a learned rule (SPEC §3.2): its number, the rules it replaced,
+/// and how to undo it with `undo` (`nanopy rules-forget N`, or `/forget N` in a chat).
+pub fn learned_note(text: &str, number: u64, replaced: &[Rule], undo: &str) -> String {
+    if replaced.is_empty() {
+        return format!("learned rule {number}: {text}; `{undo}` undoes it");
+    }
+    let named: Vec<String> = replaced
+        .iter()
+        .map(|rule| format!("rule {} ({})", rule.number, rule.text))
+        .collect();
+    let numbers: Vec<String> = replaced
+        .iter()
+        .map(|rule| rule.number.to_string())
+        .collect();
+    format!(
+        "learned rule {number}: {text}; it replaces {}; `{undo}` undoes it (rule{} {} {} not \
+         come back)",
+        named.join(" and "),
+        if numbers.len() == 1 { "" } else { "s" },
+        numbers.join(" and "),
+        if numbers.len() == 1 { "does" } else { "do" }
+    )
 }
 
 /// The one system message every request starts with: the configured prompt, then the rules,
@@ -269,7 +313,7 @@ mod tests {
         assert_eq!(clear(&memory, 0).unwrap(), 2);
         assert!(list(&memory, 0).unwrap().is_empty());
         // Numbers are never reused, not even after a clear.
-        assert_eq!(learn(&memory, "c", 0).unwrap().0.number, 3);
+        assert_eq!(learn(&memory, "c", 0).unwrap().rule.number, 3);
     }
 
     #[test]
@@ -281,13 +325,28 @@ mod tests {
         forget(&memory, 1, 0).unwrap();
         assert_eq!(numbers(&memory), [2, 3]);
         forget(&memory, 3, 0).unwrap();
-        let (rule, _) = learn(&memory, "d", 0).unwrap();
+        let rule = learn(&memory, "d", 0).unwrap().rule;
         assert_eq!(rule.number, 4, "3 is not given again");
         // Saying a kept rule again keeps its number and makes it the newest.
-        let (again, rules) = learn(&memory, "B", 0).unwrap();
-        assert_eq!(again.number, 2);
-        assert_eq!(rules.last().unwrap().text, "B");
+        let again = learn(&memory, "B", 0).unwrap();
+        assert_eq!(again.rule.number, 2);
+        assert_eq!(again.rules.last().unwrap().text, "B");
         assert_eq!(numbers(&memory), [4, 2]);
+    }
+
+    #[test]
+    fn a_rule_on_the_same_subject_replaces_the_kept_one() {
+        let memory = memory("replace");
+        learn(&memory, "jawab pakai bahasa Indonesia", 0).unwrap();
+        learn(&memory, "keep it short", 0).unwrap();
+        let learned = learn(&memory, "answer in English", 0).unwrap();
+        assert_eq!(learned.rule.number, 3);
+        assert_eq!(learned.replaced.len(), 1);
+        assert_eq!(learned.replaced[0].number, 1);
+        assert_eq!(texts(&memory), ["keep it short", "answer in English"]);
+        // Forgetting the new rule does not bring the old one back.
+        forget(&memory, 3, 0).unwrap();
+        assert_eq!(texts(&memory), ["keep it short"]);
     }
 
     #[test]
@@ -301,7 +360,7 @@ mod tests {
         assert_eq!(numbers(&memory), [1, 2, 3]);
         forget(&memory, 1, 0).unwrap();
         assert_eq!(numbers(&memory), [2, 3]);
-        assert_eq!(learn(&memory, "d", 0).unwrap().0.number, 4);
+        assert_eq!(learn(&memory, "d", 0).unwrap().rule.number, 4);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Turn {
     pub rule_learned: Option<String>,
     /// Its number in `nanopy rules`, for `rules-forget`.
     pub rule_number: Option<u64>,
+    /// Kept rules the learned one replaced, oldest first (SPEC §3.2).
+    pub rules_replaced: Vec<crate::rules::Rule>,
     /// The model that answered, as the server named it (else the one asked for).
     pub model: String,
     /// Token counts summed over the turn's requests, as the server reported them.

@@ -83,7 +83,11 @@ pub fn turn(config: &Config, args: AgentArgs) -> Result<()> {
     // A rule is shown as it is learned, one command away from undone: a false one must not
     // hide in every later answer.
     if let (Some(rule), Some(number)) = (&turn.rule_learned, turn.rule_number) {
-        eprintln!("note: learned rule {number}: {rule}; `nanopy rules-forget {number}` undoes it");
+        let undo = format!("nanopy rules-forget {number}");
+        eprintln!(
+            "note: {}",
+            crate::rules::learned_note(rule, number, &turn.rules_replaced, &undo)
+        );
     }
     if json {
         output::json(&json_shape::turn(&turn))?;

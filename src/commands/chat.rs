@@ -178,7 +178,11 @@ fn turn(agent: &mut Agent, message: &str, options: &TurnOptions) -> Result<()> {
     match result {
         Ok(turn) => {
             if let (Some(rule), Some(number)) = (&turn.rule_learned, turn.rule_number) {
-                eprintln!("note: learned rule {number}: {rule}; `/forget {number}` undoes it");
+                let undo = format!("/forget {number}");
+                eprintln!(
+                    "note: {}",
+                    rules::learned_note(rule, number, &turn.rules_replaced, &undo)
+                );
             }
             if !printed {
                 output::write(&turn.reply)?;

@@ -123,7 +123,8 @@ fn newer_rules_come_last_in_the_system_message() {
     wd.nanopy(&["agent", "rule: answer in English"])
         .run()
         .success();
-    wd.nanopy(&["agent", "aturan: jawab dalam bahasa Indonesia"])
+    // A rule on another subject (two on the same one would replace, SPEC §3.2).
+    wd.nanopy(&["agent", "aturan: selalu beri judul di setiap jawaban"])
         .run()
         .success();
     wd.nanopy(&["agent", "halo"]).run().success();
@@ -132,7 +133,7 @@ fn newer_rules_come_last_in_the_system_message() {
         .unwrap()
         .to_string();
     let english = system.find("answer in English").unwrap();
-    let indonesian = system.find("jawab dalam bahasa Indonesia").unwrap();
+    let indonesian = system.find("selalu beri judul di setiap jawaban").unwrap();
     assert!(english < indonesian, "{system}");
     wd.nanopy(&["rules-clear"])
         .run()
@@ -613,4 +614,46 @@ fn rule_numbers_stay_fixed_when_an_earlier_rule_is_forgotten() {
         .success()
         .stderr_has("learned rule 4:");
     wd.nanopy(&["rules-forget", "1"]).run().status(2);
+}
+
+/// Issue 25 / SPEC §3.2: a new rule on the same subject replaces the kept one, says so, and
+/// `--json` names it; a refinement is kept beside it.
+#[test]
+fn a_contradicting_rule_replaces_the_old_one_and_says_so() {
+    let (wd, server) = with_server(
+        "agent-rule-replace",
+        vec![
+            Reply::text("a"),
+            Reply::text("b"),
+            Reply::text("c"),
+            Reply::text("d"),
+        ],
+    );
+    wd.nanopy(&["agent", "rule: jawab pakai bahasa Indonesia"])
+        .run()
+        .success();
+    wd.nanopy(&["agent", "rule: keep it short"]).run().success();
+    let turn = wd
+        .nanopy(&["agent", "--json", "rule: answer in English"])
+        .run()
+        .success()
+        .stderr_has(
+            "note: learned rule 3: answer in English; it replaces rule 1 (jawab pakai bahasa \
+             Indonesia); `nanopy rules-forget 3` undoes it (rule 1 does not come back)",
+        )
+        .json();
+    assert_eq!(turn["rule_replaced"], "jawab pakai bahasa Indonesia");
+    wd.nanopy(&["rules"])
+        .run()
+        .success()
+        .stdout_is("2. keep it short\n3. answer in English\n");
+    let refined = wd
+        .nanopy(&["agent", "--json", "rule: use British spelling"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(refined["rule_replaced"], serde_json::Value::Null);
+    let system = server.requests()[3].json()["messages"][0]["content"].clone();
+    let system = system.as_str().unwrap();
+    assert!(!system.contains("bahasa Indonesia") && system.contains("British spelling"));
 }
