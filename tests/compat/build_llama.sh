@@ -17,7 +17,7 @@ if [ ! -x "$server" ]; then
   source=$cache/llama_cpp_python-$version/vendor/llama.cpp
   cmake -S "$source" -B "$source/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
     -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
-    -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON >&2
+    -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >&2
   cmake --build "$source/build" --target llama-server -j "$(nproc)" >&2
 fi
 echo "$server"
