@@ -18,7 +18,11 @@ PI_BIN := target/$(PI_TARGET)/release/nanopy
 # tables (panic = "abort" never reads them) and is optimised for speed: 3.05 -> 2.67 MB on
 # x86_64 (SPEC §7: <= 3.0 MB). -Z flags need RUSTC_BOOTSTRAP=1 on a stable compiler; nothing
 # else unstable is used, and `cargo build` / `make test` stay plain stable.
-BUILD_STD := RUSTC_BOOTSTRAP=1 $(CARGO) build --release -Zbuild-std=std,panic_abort
+# std is built without its default `backtrace` feature (-Zbuild-std-features= with nothing):
+# with panic = "abort" its symbolizer (gimli, addr2line, object, miniz_oxide, demangling)
+# only decorated a panic message with frames, and cost 150 KB of the 3.0 MB budget.
+BUILD_STD := RUSTC_BOOTSTRAP=1 $(CARGO) build --release -Zbuild-std=std,panic_abort \
+	-Zbuild-std-features=
 
 # 32-bit Raspberry Pis. rustup has no prebuilt std for these targets here (404), so std is
 # built from rust-src like the other static builds. The C parts (ring, SQLite) and the link
@@ -36,7 +40,7 @@ ZIG_VENV := target/zig-venv
 ZIGLANG_VERSION := 0.17.1
 CARGO_ZIGBUILD_VERSION := 0.24.1
 ZIG_BUILD_STD := PATH="$(CURDIR)/$(ZIG_VENV)/bin:$$PATH" RUSTC_BOOTSTRAP=1 \
-	$(CARGO) zigbuild --release -Zbuild-std=std,panic_abort
+	$(CARGO) zigbuild --release -Zbuild-std=std,panic_abort -Zbuild-std-features=
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 PREFIX ?= /usr/local
@@ -271,7 +275,7 @@ size: musl-toolchain
 	@mkdir -p target/layout && touch target/layout/$(MUSL_TARGET).order
 	CARGO_TARGET_DIR=target/bloat CARGO_PROFILE_RELEASE_STRIP=false \
 		CC_x86_64_unknown_linux_musl=musl-gcc RUSTC_BOOTSTRAP=1 $(CARGO) bloat --release \
-		-Zbuild-std=std,panic_abort --target $(MUSL_TARGET) --crates -n 25
+		-Zbuild-std=std,panic_abort -Zbuild-std-features= --target $(MUSL_TARGET) --crates -n 25
 
 pi-toolchain: rust-src qemu-user
 	@rustup target list --installed | grep -qx $(PI_TARGET) || rustup target add $(PI_TARGET)

@@ -222,8 +222,9 @@ def delivery_figures(binary, base_url):
     delivered_ms, _ = measure([binary, "cron-fire", "delivered"], env=env, runs=RUNS_TURN)
     row("one delivery to a loopback webhook, added to a run", delivered_ms - plain_ms, 3.0, "ms",
         "run with the delivery %.2f ms, without %.2f ms" % (delivered_ms, plain_ms))
-    extra_fsyncs = (fsync_count([binary, "cron-fire", "delivered"], env)
-                    - fsync_count([binary, "cron-fire", "plain"], env))
+    # The fewest of three runs each: now and then a command folds the WAL (a few fsyncs).
+    extra_fsyncs = (min(fsync_count([binary, "cron-fire", "delivered"], env) for _ in range(3))
+                    - min(fsync_count([binary, "cron-fire", "plain"], env) for _ in range(3)))
     row("fsyncs a delivery adds to a run", extra_fsyncs, 1, "")
     check_ms, _ = measure([binary, "cron-fire", "checked"], env=env, runs=RUNS_TURN)
     # The launcher wants a command that succeeds: `sh -c true` costs what `sh -c 'exit 1'` does.

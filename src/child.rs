@@ -91,13 +91,16 @@ fn reader<R: Read + Send + 'static>(mut pipe: R, cap: usize) -> JoinHandle<Captu
     })
 }
 
-/// How often a waiting loop looks at the child.
-const POLL: Duration = Duration::from_millis(10);
+/// How often a waiting loop looks at the child: first soon (most children we run — a check,
+/// a key command, `df -h` — end within a millisecond or two), then less often.
+const FIRST_POLL: Duration = Duration::from_micros(200);
+const MAX_POLL: Duration = Duration::from_millis(10);
 
 /// Waits for `child` to exit for at most `timeout`. A child still running then is killed and
 /// reaped, and the answer is `Ok(None)`.
 fn wait_with_timeout(child: &mut Child, timeout: Duration) -> io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + timeout;
+    let mut poll = FIRST_POLL;
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
@@ -107,7 +110,8 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> io::Result<Option<
             child.wait()?;
             return Ok(None);
         }
-        thread::sleep(POLL);
+        thread::sleep(poll);
+        poll = (poll * 2).min(MAX_POLL);
     }
 }
 
