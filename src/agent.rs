@@ -27,6 +27,12 @@ pub const MAX_TOOL_ROUNDS: usize = 8;
 const LEFT_OUT_NOTE: &str =
     "\n\nEarlier exchanges of this conversation were left out to fit the context.";
 
+/// Whether a reply is exactly `NOTHING_TO_REPORT` (white space and a final period aside):
+/// a `--quiet` job's turn with nothing worth reporting (SPEC §12).
+pub fn is_nothing_to_report(reply: &str) -> bool {
+    reply.trim().trim_end_matches('.').trim_end() == "NOTHING_TO_REPORT"
+}
+
 /// The system message's last line for a `--quiet` job's turn.
 const QUIET_NOTE: &str = "\n\nWhen nothing is worth reporting, answer exactly NOTHING_TO_REPORT.";
 
@@ -96,6 +102,10 @@ impl<'c> Agent<'c> {
         let mut asked = None;
         let result = self.steps(message, options, &log, routes, &mut asked, on_text);
         self.registry.end_turn();
+        let quiet = options.quiet
+            && result
+                .as_ref()
+                .is_ok_and(|turn| is_nothing_to_report(&turn.reply));
         let turn_id = log.record(
             config,
             &Outcome {
@@ -107,6 +117,7 @@ impl<'c> Agent<'c> {
                 messages: result.as_ref().map_or(&[][..], |turn| &turn.messages),
                 duration_ms: timer.elapsed().as_millis() as i64,
                 result: &result,
+                quiet,
             },
         );
         let session = log.session().map(str::to_string);
@@ -671,6 +682,24 @@ mod tests {
             .unwrap();
         assert_eq!(lines(&started), 2);
         assert_eq!(lines(&keys), 2);
+    }
+
+    #[test]
+    fn nothing_to_report_is_recognised_exactly() {
+        for reply in [
+            "NOTHING_TO_REPORT",
+            "  NOTHING_TO_REPORT.\n",
+            "NOTHING_TO_REPORT\n",
+        ] {
+            assert!(is_nothing_to_report(reply), "{reply:?}");
+        }
+        for reply in [
+            "nothing to report",
+            "NOTHING_TO_REPORT, but disk is 91%",
+            "",
+        ] {
+            assert!(!is_nothing_to_report(reply), "{reply:?}");
+        }
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl TurnLog {
                 Some(turn.reply.as_str()),
                 crate::json_shape::tool_calls(&turn.tool_calls),
                 turn.usage.as_ref(),
-                "ok".to_string(),
+                if entry.quiet { "quiet" } else { "ok" }.to_string(),
             ),
             Err(error) => (
                 None,
@@ -161,6 +161,8 @@ pub struct Outcome<'a> {
     pub messages: &'a [Message],
     pub duration_ms: i64,
     pub result: &'a Result<Turn>,
+    /// A `--quiet` job's turn that answered `NOTHING_TO_REPORT`: outcome `quiet`.
+    pub quiet: bool,
 }
 
 /// The local date of `seconds`, `YYYY-MM-DD`: the day `usage` and the budget count it in.

@@ -47,6 +47,8 @@ pub fn log_entry(entry: &Entry, time: &str) -> Value {
         "usage": entry.usage,
         "duration_ms": entry.duration_ms,
         "outcome": entry.outcome,
+        // Approvals (SPEC §14) are not asked for yet: no turn has any.
+        "approvals": [],
     })
 }
 

@@ -14,8 +14,6 @@ use jiff::Timestamp;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// The answer a `--quiet` job's turn gives when nothing is worth reporting.
-pub const NOTHING_TO_REPORT: &str = "NOTHING_TO_REPORT";
 /// The target name of a job's `--notify` command in the outbox.
 const NOTIFY_TARGET: &str = "--notify";
 
@@ -77,7 +75,7 @@ impl Work for JobWork {
             .turn(&job.def.message, &options, &mut |_| {})
             .map_err(|error| error.to_string())?;
         Ok(Output {
-            quiet: job.def.reporting.quiet && is_nothing_to_report(&turn.reply),
+            quiet: job.def.reporting.quiet && crate::agent::is_nothing_to_report(&turn.reply),
             text: turn.reply,
             provider: turn.provider,
             delivered: None,
@@ -227,11 +225,6 @@ impl JobWork {
     }
 }
 
-/// Whether a reply is exactly `NOTHING_TO_REPORT` (white space and a final period aside).
-pub fn is_nothing_to_report(reply: &str) -> bool {
-    reply.trim().trim_end_matches('.').trim_end() == NOTHING_TO_REPORT
-}
-
 /// When quiet hours that hold `now` end, if they do.
 pub fn quiet_hours_until(config: &Config, now: i64) -> Option<i64> {
     let quiet = config.quiet_hours?;
@@ -266,20 +259,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nothing_to_report_is_recognised_exactly() {
-        for reply in [
-            "NOTHING_TO_REPORT",
-            "  NOTHING_TO_REPORT.\n",
-            "NOTHING_TO_REPORT\n",
-        ] {
-            assert!(is_nothing_to_report(reply), "{reply:?}");
-        }
-        for reply in [
-            "nothing to report",
-            "NOTHING_TO_REPORT, but disk is 91%",
-            "",
-        ] {
-            assert!(!is_nothing_to_report(reply), "{reply:?}");
-        }
+    fn quiet_hours_end_today_or_tomorrow_in_their_zone() {
+        let dir = crate::test_support::scratch_dir("quiet-hours");
+        std::fs::write(
+            dir.join("config.json"),
+            r#"{"quiet_hours": "22:00-07:00", "quiet_hours_tz": "UTC"}"#,
+        )
+        .unwrap();
+        let home = dir.display().to_string();
+        let config =
+            Config::load_with(&|name| (name == "NANOPYBOT_HOME").then(|| home.clone())).unwrap();
+        let at = |text: &str| text.parse::<Timestamp>().unwrap().as_second();
+        assert_eq!(
+            quiet_hours_until(&config, at("2026-12-06T23:30:00Z")),
+            Some(at("2026-12-07T07:00:00Z"))
+        );
+        assert_eq!(
+            quiet_hours_until(&config, at("2026-12-07T03:00:00Z")),
+            Some(at("2026-12-07T07:00:00Z"))
+        );
+        assert_eq!(quiet_hours_until(&config, at("2026-12-07T12:00:00Z")), None);
+        assert_eq!(quiet_hours_until(&config, at("2026-12-07T07:00:00Z")), None);
     }
 }

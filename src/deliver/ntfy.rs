@@ -10,7 +10,9 @@ pub fn send(
     tags: Option<&str>,
     letter: &Letter,
 ) -> Result<(), Failure> {
-    let priority = if letter.is_bad_news() {
+    // High for failed and missed runs only (SPEC §12); an interrupted run pings /fail but
+    // is not urgent news on a phone.
+    let priority = if matches!(letter.status, Some("failed" | "missed")) {
         "high"
     } else {
         priority.unwrap_or("default")
