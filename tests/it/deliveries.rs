@@ -500,6 +500,9 @@ fn a_quiet_job_answering_nothing_to_report_is_a_quiet_run() {
         hook.requests().is_empty(),
         "quiet is not in the default --notify-on"
     );
+    let logged = wd.nanopy(&["log", "--json"]).run().success().json();
+    assert_eq!(logged[0]["outcome"], "quiet");
+    assert_eq!(logged[0]["approvals"], json!([]));
     wd.nanopy(&["cron-fire", "backup"]).run().success();
     assert_eq!(history(&wd, "backup")[0]["status"], "ok");
     assert_eq!(hook.requests()[0].json()["text"], "Backup failed twice.");
