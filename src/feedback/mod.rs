@@ -48,6 +48,27 @@ fn explicit_rule(message: &str) -> Option<&str> {
     })
 }
 
+/// Requests to remind or schedule: never standing instructions about replies.
+const REMINDERS: &[&str] = &[
+    "remind me",
+    "remind us",
+    "wake me",
+    "ping me",
+    "notify me",
+    "alert me",
+    "ingatkan aku",
+    "ingatkan saya",
+    "ingatkan gue",
+    "ingetin aku",
+    "ingetin saya",
+    "ingetin gue",
+    "ingetin",
+    "bangunkan aku",
+    "bangunin aku",
+    "kabari aku",
+    "kabarin aku",
+];
+
 /// One clause of a message: its words, and whether it was asked as a question.
 struct Clause {
     words: Vec<String>,
@@ -62,6 +83,11 @@ fn implicit_rule(message: &str) -> bool {
         .any(|phrase| message.to_lowercase().contains(phrase));
     let lower = message.to_lowercase();
     if JOKES.iter().any(|joke| lower.contains(joke)) {
+        return false;
+    }
+    // "From now on remind me to take my pills at 8" asks for a job, not a rule (SPEC §3.2):
+    // it goes to the model and its `cron_add`.
+    if REMINDERS.iter().any(|ask| lower.contains(ask)) {
         return false;
     }
     let mut standing = false;
@@ -702,6 +728,23 @@ mod tests {
         ] {
             check(message, Some(message));
         }
+    }
+
+    #[test]
+    fn requests_to_remind_are_jobs_not_rules() {
+        for message in [
+            "from now on remind me to take my pills at 8",
+            "every morning remind me to water the plants",
+            "mulai sekarang ingatkan aku minum obat jam 8",
+            "tiap pagi ingetin aku siram tanaman",
+        ] {
+            check(message, None);
+        }
+        // An explicit rule stays one.
+        check(
+            "rule: remind me of the sources you used",
+            Some("remind me of the sources you used"),
+        );
     }
 
     #[test]
