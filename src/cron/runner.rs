@@ -74,6 +74,9 @@ const POLL: Duration = Duration::from_secs(1);
 /// How often the daemon folds the job store's write-ahead log into the file; short-lived
 /// commands leave that to it.
 const CHECKPOINT_EVERY: i64 = 3600;
+/// How often a running scheduler notes the time in the store (SPEC §12: at most every five
+/// minutes, so `cron-list` and `doctor` can tell a scheduler runs).
+const NOTE_EVERY: i64 = 300;
 /// How long the daemon waits after a store error before trying again.
 const RETRY_AFTER_ERROR: Duration = Duration::from_secs(5);
 /// A wall clock that moved back by more than this (an NTP correction of a clock that ran in
@@ -166,6 +169,7 @@ impl Daemon {
                 seen_version: None,
                 earliest: None,
                 last_now: now,
+                last_noted: now,
                 last_checkpoint: now,
             },
             _lock: lock,
@@ -233,6 +237,8 @@ struct Watch {
     earliest: Option<i64>,
     /// The wall clock at the last clock check.
     last_now: i64,
+    /// The wall clock when this daemon last noted the time in the store.
+    last_noted: i64,
     /// The wall clock at the last checkpoint of the store's write-ahead log.
     last_checkpoint: i64,
 }
@@ -281,14 +287,24 @@ impl Scheduler {
             running: Arc::default(),
             workers: Vec::new(),
         };
-        scheduler.check_clock(unix_seconds(SystemTime::now()))?;
+        let now = unix_seconds(SystemTime::now());
+        scheduler.check_clock(now, now, true)?;
         Ok(scheduler)
     }
 
     /// Notes the wall clock in the store; if it moved back, pulls next fires that lie beyond
     /// the schedule's next fire from now back to it.
-    fn check_clock(&mut self, now: i64) -> Result<()> {
-        let moved_back = self.store.note_clock(now)?;
+    /// `seen_here`: the latest time this process saw; `write`: note the time in the store
+    /// (at start, then at most every [`NOTE_EVERY`], SPEC §12), else only read the note.
+    fn check_clock(&mut self, now: i64, seen_here: i64, write: bool) -> Result<()> {
+        let noted_back = if write {
+            self.store.note_clock(now)?
+        } else {
+            self.store
+                .last_seen()?
+                .map_or(0, |seen| (seen - now).max(0))
+        };
+        let moved_back = noted_back.max(seen_here - now);
         if moved_back <= CLOCK_BACK_TOLERANCE {
             return Ok(());
         }
@@ -317,8 +333,13 @@ impl Scheduler {
         }
         let now = unix_seconds(now);
         if now < watch.last_now || now >= watch.last_now + 60 {
-            // The clock stepped back, or a minute passed: compare notes with the store.
-            self.check_clock(now)?;
+            // The clock stepped back, or a minute passed: compare notes with the store. The
+            // note itself is written at most every five minutes, or when the clock went back.
+            let write = now < watch.last_now || now >= watch.last_noted + NOTE_EVERY;
+            self.check_clock(now, watch.last_now, write)?;
+            if write {
+                watch.last_noted = now;
+            }
             watch.earliest = self.store.earliest_fire()?;
             watch.last_now = now;
         }
