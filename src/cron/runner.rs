@@ -273,8 +273,16 @@ pub fn fire_now(store_path: &Path, name: &str, work: &dyn Work) -> Result<bool> 
 impl Scheduler {
     fn open(store_path: &Path, work: Arc<dyn Work>) -> Result<Scheduler> {
         let mut store = Store::open(store_path)?;
-        let interrupted =
-            store.mark_interrupted(&owner::is_alive, unix_seconds(SystemTime::now()))?;
+        let now = unix_seconds(SystemTime::now());
+        let jobs = store.jobs()?;
+        // A run cut short still reaches its targets, as `interrupted`.
+        let deliveries = |name: &str| {
+            jobs.iter()
+                .find(|job| job.def.name == name)
+                .map(|job| work.deliveries(job, RunStatus::Interrupted, now))
+                .unwrap_or_default()
+        };
+        let interrupted = store.mark_interrupted(&owner::is_alive, now, &deliveries)?;
         if interrupted > 0 {
             crate::notice::warning(&format!(
                 "{interrupted} run(s) were cut short by a stop and are marked `interrupted`"

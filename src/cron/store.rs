@@ -904,31 +904,47 @@ impl Store {
 
     /// Marks runs left `running` by processes that no longer exist as `interrupted`;
     /// returns how many.
-    pub fn mark_interrupted(&mut self, is_alive: &dyn Fn(&str) -> bool, now: i64) -> Result<usize> {
+    pub fn mark_interrupted(
+        &mut self,
+        is_alive: &dyn Fn(&str) -> bool,
+        now: i64,
+        deliveries: &dyn Fn(&str) -> Vec<NewDelivery>,
+    ) -> Result<usize> {
         let path = self.db.path.clone();
-        let stale: Vec<(i64, Option<String>)> = {
+        let stale: Vec<(i64, Option<String>, String)> = {
             let mut statement = self
                 .db
                 .conn
-                .prepare("SELECT id, owner FROM runs WHERE status = ?1")
+                .prepare("SELECT id, owner, job FROM runs WHERE status = ?1")
                 .map_err(Error::store(&path))?;
             statement
-                .query_map([RunStatus::Running], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_map([RunStatus::Running], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
                 .map_err(Error::store(&path))?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(Error::store(&path))?
         };
         let mut count = 0;
-        for (run, owner) in stale {
+        for (run, owner, job) in stale {
             if owner.as_deref().is_some_and(is_alive) {
                 continue;
             }
-            self.finish_run(
+            // Its deliveries are due at once, for whichever scheduler sends next.
+            let due: Vec<NewDelivery> = deliveries(&job)
+                .into_iter()
+                .map(|delivery| NewDelivery {
+                    held_until: Some(delivery.held_until.unwrap_or(now)),
+                    ..delivery
+                })
+                .collect();
+            self.finish_run_delivering(
                 run,
                 RunStatus::Interrupted,
                 None,
                 Some("the scheduler stopped before the run finished"),
                 now,
+                &due,
             )?;
             count += 1;
         }
@@ -1275,8 +1291,18 @@ mod tests {
         let mut store = store("interrupted");
         let job = store.add(&new_job("a"), 100, false, 0).unwrap();
         store.claim(&job, RUN_AT_100, 100).unwrap().unwrap();
-        assert_eq!(store.mark_interrupted(&|_| true, 101).unwrap(), 0);
-        assert_eq!(store.mark_interrupted(&|_| false, 101).unwrap(), 1);
+        assert_eq!(
+            store
+                .mark_interrupted(&|_| true, 101, &|_| Vec::new())
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .mark_interrupted(&|_| false, 101, &|_| Vec::new())
+                .unwrap(),
+            1
+        );
         assert_eq!(
             store.runs(None, 10).unwrap()[0].status,
             RunStatus::Interrupted

@@ -815,3 +815,68 @@ fn a_store_written_before_deliveries_migrates_and_its_jobs_deliver() {
         .unwrap();
     assert_eq!(version, 4);
 }
+
+#[test]
+fn a_run_cut_short_by_a_stop_is_delivered_as_interrupted_at_the_next_start() {
+    let hook = FakeServer::start(vec![ok(), ok()]);
+    let (wd, provider) = job_setup(
+        "job-interrupted",
+        vec![],
+        json!({
+            "hook": {"webhook": format!("{}/hook", hook.base_url())},
+            "hc": {"ping": format!("{}/hc", hook.base_url())},
+        }),
+        json!({}),
+    );
+    add_job(
+        &wd,
+        "backup",
+        &[
+            "--to",
+            "hook",
+            "--to",
+            "hc",
+            "--notify-on",
+            "failed,interrupted",
+        ],
+    );
+    // A run left `running` by a scheduler of an earlier boot: its owner is gone.
+    store(&wd)
+        .execute(
+            "INSERT INTO runs (job, scheduled_at, started_at, status, owner)
+             VALUES ('backup', 0, 0, 'running', 'an-earlier-boot 4242 1')",
+            [],
+        )
+        .unwrap();
+    wd.nanopy(&["cron-run", "--once"])
+        .run()
+        .success()
+        .stderr_has("interrupted");
+    let sent = hook.requests();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the interrupted run reaches each target once"
+    );
+    let paths: Vec<&str> = sent.iter().map(|request| request.path.as_str()).collect();
+    let webhook = sent.iter().find(|request| request.path.ends_with("/hook"));
+    let webhook = webhook.unwrap_or_else(|| panic!("no webhook call among {paths:?}"));
+    let body = webhook.json();
+    assert_eq!(
+        (body["job"].as_str(), body["status"].as_str()),
+        (Some("backup"), Some("interrupted"))
+    );
+    // A monitor hears of it as a failure.
+    assert!(
+        sent.iter()
+            .any(|request| request.path.ends_with("/hc/fail"))
+    );
+    assert!(provider.requests().is_empty(), "the job itself is not due");
+    let run = &history(&wd, "backup")[0];
+    assert_eq!(run["status"], "interrupted");
+    assert_eq!(run["deliveries"][0]["state"], "sent");
+    assert_eq!(run["deliveries"][1]["state"], "sent");
+    // A second start finds nothing left to mark or send.
+    wd.nanopy(&["cron-run", "--once"]).run().success();
+    assert_eq!(hook.requests().len(), 2);
+}
