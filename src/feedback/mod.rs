@@ -14,6 +14,7 @@
 //! request, while a missed one only costs the user an explicit `rule:` prefix.
 
 mod lexicon;
+mod spelling;
 
 use lexicon::*;
 
@@ -77,7 +78,7 @@ struct Clause {
 
 /// Whether some clause is a standing directive and no clause asks about the world.
 fn implicit_rule(message: &str) -> bool {
-    let clauses = clauses(&without_quotes(message));
+    let clauses = clauses(&without_quotes(without_text_to_translate(message)));
     let declared = RULE_DECLARATIONS
         .iter()
         .any(|phrase| message.to_lowercase().contains(phrase));
@@ -595,6 +596,29 @@ fn push_clause(clauses: &mut Vec<Clause>, text: &str, question: bool) {
     clauses.push(Clause { words, question });
 }
 
+/// Words that ask for a translation: what follows their colon is text, not an instruction.
+const TRANSLATE_ASKS: &[&str] = &[
+    "translate",
+    "terjemah",
+    "artinya",
+    "arti dari",
+    "meaning of",
+];
+
+/// "translate: never give up", "terjemahin ke inggris: selalu pakai helm": the text after the
+/// colon is data to translate, like a quote.
+fn without_text_to_translate(message: &str) -> &str {
+    let Some(colon) = message.find(':') else {
+        return message;
+    };
+    let asked = message[..colon].to_lowercase();
+    if TRANSLATE_ASKS.iter().any(|ask| asked.contains(ask)) {
+        &message[..colon]
+    } else {
+        message
+    }
+}
+
 /// The message with quoted text blanked: a quote is data ("He wrote: \"always …\"").
 fn without_quotes(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
@@ -674,6 +698,8 @@ fn words(message: &str) -> Vec<String> {
             }
         })
         .filter(|word| !word.is_empty())
+        // Chat shorthand is written out before the grammar sees it.
+        .flat_map(|word| spelling::written(&word))
         .collect()
 }
 
@@ -765,6 +791,8 @@ mod tests {
             "jangan khawatir",
             "always remember to lock the door",
             "mulai sekarang saya diet",
+            "translate: never give up",
+            "tolong terjemahkan ke bahasa inggris: selalu pakai helm",
             "",
         ] {
             check(message, None);
@@ -775,6 +803,7 @@ mod tests {
     /// language. Run with `--nocapture` to see the figures and every miss.
     const TUNING: &str = include_str!("../../tests/data/feedback/tune.tsv");
     const HELD_OUT: &str = include_str!("../../tests/data/feedback/holdout.tsv");
+    const CHAT_TUNING: &str = include_str!("../../tests/data/feedback/chat_tune.tsv");
     const CHAT_HELD_OUT: &str = include_str!("../../tests/data/feedback/chat_holdout.tsv");
 
     #[test]
@@ -788,9 +817,27 @@ mod tests {
         check_labeled_set("held-out set", HELD_OUT, &["en", "id", "all"]);
     }
 
+    /// Messy chat (issue 25 point 4) is still short of the SPEC's recall target of 0.90, so
+    /// these hold the precision target and a recall floor at today's figures: a change that
+    /// loses what chat shorthand gained fails here.
+    fn check_messy_chat(name: &str, data: &str, recall_floor: f64) {
+        for (lang, precision, recall) in check_labeled_set(name, data, &[]) {
+            assert!(
+                precision >= 0.95,
+                "{name}, {lang}: precision {precision:.3}"
+            );
+            assert!(recall >= recall_floor, "{name}, {lang}: recall {recall:.3}");
+        }
+    }
+
     #[test]
-    fn messy_chat_held_out_set_figures() {
-        check_labeled_set("messy chat, held out", CHAT_HELD_OUT, &[]);
+    fn messy_chat_tuning_set_holds_precision_and_its_recall() {
+        check_messy_chat("messy chat, tuning", CHAT_TUNING, 0.70);
+    }
+
+    #[test]
+    fn messy_chat_held_out_set_holds_precision_and_its_recall() {
+        check_messy_chat("messy chat, held out", CHAT_HELD_OUT, 0.70);
     }
 
     /// The detector has no fitted parameters, so folds do not train anything: five folds of
@@ -869,7 +916,13 @@ mod tests {
         );
     }
 
-    fn check_labeled_set(name: &str, data: &str, enforced: &[&str]) {
+    /// Checks the SPEC targets on the `enforced` languages and returns (language, precision,
+    /// recall) for every language and "all".
+    fn check_labeled_set(
+        name: &str,
+        data: &str,
+        enforced: &[&str],
+    ) -> Vec<(&'static str, f64, f64)> {
         let mut report = format!("{name}\n");
         let mut totals = Vec::new();
         for lang in ["en", "id", "all"] {
@@ -911,7 +964,7 @@ mod tests {
             totals.push((lang, count, precision, recall));
         }
         println!("{report}");
-        for (lang, _, precision, recall) in totals {
+        for &(lang, _, precision, recall) in &totals {
             if !enforced.contains(&lang) {
                 continue;
             }
@@ -921,6 +974,10 @@ mod tests {
             );
             assert!(recall >= 0.90, "{lang} recall {recall:.3}\n{report}");
         }
+        totals
+            .into_iter()
+            .map(|(lang, _, precision, recall)| (lang, precision, recall))
+            .collect()
     }
 
     #[test]
