@@ -23,6 +23,8 @@ pub(super) const TIME_SCOPES: &[&str] = &[
     "mulai saat ini",
     "mulai hari ini",
     "mulai dari sekarang",
+    // Chat drops the "mulai": "dr skrg panggil aku mas" (a directive is still required).
+    "dari sekarang",
     "mulai detik ini",
     "lain kali",
     "ke depannya",
