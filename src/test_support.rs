@@ -72,3 +72,79 @@ impl FakeChatServer {
         FakeChatServer { base_url, requests }
     }
 }
+
+/// A classifier's answers against labels, for precision and recall.
+#[derive(Default)]
+pub struct Tally {
+    true_positives: f64,
+    false_positives: f64,
+    false_negatives: f64,
+}
+
+impl Tally {
+    /// Counts one answer, and says how it was wrong, if it was.
+    pub fn count(&mut self, label: bool, answer: bool) -> Option<&'static str> {
+        match (label, answer) {
+            (true, true) => self.true_positives += 1.0,
+            (false, true) => {
+                self.false_positives += 1.0;
+                return Some("false positive");
+            }
+            (true, false) => {
+                self.false_negatives += 1.0;
+                return Some("missed");
+            }
+            (false, false) => {}
+        }
+        None
+    }
+
+    pub fn precision(&self) -> f64 {
+        self.true_positives / (self.true_positives + self.false_positives)
+    }
+
+    pub fn recall(&self) -> f64 {
+        self.true_positives / (self.true_positives + self.false_negatives)
+    }
+}
+
+/// Precision and recall per language ("en", "id", then "all") on a labelled TSV set: lines
+/// `label<TAB>lang<TAB>fields…`, `#` comments. `classify` answers for the fields after the
+/// language and says how to show them. Returns the report (every wrong answer, then the
+/// figures) and (language, count, precision, recall) for each.
+pub fn per_language_figures(
+    data: &str,
+    unit: &str,
+    classify: &dyn Fn(&[&str]) -> (bool, String),
+) -> (String, Vec<(&'static str, usize, f64, f64)>) {
+    let mut report = String::new();
+    let mut figures = Vec::new();
+    for lang in ["en", "id", "all"] {
+        let (mut tally, mut count) = (Tally::default(), 0);
+        for line in data.lines().filter(|line| line.starts_with(['0', '1'])) {
+            let fields: Vec<&str> = line.split('\t').collect();
+            if lang != "all" && fields[1] != lang {
+                continue;
+            }
+            count += 1;
+            let (answer, shown) = classify(&fields[2..]);
+            if let Some(wrong) = tally.count(fields[0] == "1", answer) {
+                report.push_str(&format!("  {wrong}: {shown}\n"));
+            }
+        }
+        let (precision, recall) = (tally.precision(), tally.recall());
+        report.push_str(&format!(
+            "{lang}: {count} {unit}, precision {precision:.3}, recall {recall:.3}\n"
+        ));
+        figures.push((lang, count, precision, recall));
+    }
+    (report, figures)
+}
+
+/// The labelled lines (not comments) of one or more TSV sets, in order.
+pub fn labelled_rows<'a>(sets: &[&'a str]) -> Vec<&'a str> {
+    sets.iter()
+        .flat_map(|set| set.lines())
+        .filter(|line| line.starts_with(['0', '1']))
+        .collect()
+}

@@ -738,6 +738,7 @@ fn words(message: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{Tally, labelled_rows, per_language_figures};
 
     fn check(message: &str, expected: Option<&str>) {
         assert_eq!(detect(message).as_deref(), expected, "message: {message:?}");
@@ -876,25 +877,15 @@ mod tests {
     /// the whole set (both files) show how much the figures vary from one slice to another.
     #[test]
     fn five_folds_of_the_whole_set() {
-        let lines: Vec<&str> = TUNING
-            .lines()
-            .chain(HELD_OUT.lines())
-            .filter(|line| line.starts_with(['0', '1']))
-            .collect();
+        let lines = labelled_rows(&[TUNING, HELD_OUT]);
         let mut report = String::new();
         for fold in 0..5 {
-            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            let mut tally = Tally::default();
             for line in lines.iter().skip(fold).step_by(5) {
-                let label = line.starts_with('1');
                 let message = line.splitn(3, '\t').nth(2).unwrap();
-                match (label, detect(message).is_some()) {
-                    (true, true) => tp += 1.0,
-                    (false, true) => fp += 1.0,
-                    (true, false) => fn_ += 1.0,
-                    (false, false) => {}
-                }
+                tally.count(line.starts_with('1'), detect(message).is_some());
             }
-            let (precision, recall) = (tp / (tp + fp), tp / (tp + fn_));
+            let (precision, recall) = (tally.precision(), tally.recall());
             report.push_str(&format!(
                 "fold {fold}: precision {precision:.3}, recall {recall:.3}\n"
             ));
@@ -955,46 +946,10 @@ mod tests {
         data: &str,
         enforced: &[&str],
     ) -> Vec<(&'static str, f64, f64)> {
-        let mut report = format!("{name}\n");
-        let mut totals = Vec::new();
-        for lang in ["en", "id", "all"] {
-            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
-            let mut count = 0;
-            for line in data
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.is_empty())
-            {
-                let mut fields = line.splitn(3, '\t');
-                let (label, language, message) = (
-                    fields.next().unwrap(),
-                    fields.next().unwrap(),
-                    fields.next().unwrap(),
-                );
-                if lang != "all" && language != lang {
-                    continue;
-                }
-                count += 1;
-                let detected = detect(message).is_some();
-                match (label == "1", detected) {
-                    (true, true) => tp += 1.0,
-                    (false, true) => {
-                        fp += 1.0;
-                        report.push_str(&format!("  false positive: {message}\n"));
-                    }
-                    (true, false) => {
-                        fn_ += 1.0;
-                        report.push_str(&format!("  missed: {message}\n"));
-                    }
-                    (false, false) => {}
-                }
-            }
-            let precision = tp / (tp + fp);
-            let recall = tp / (tp + fn_);
-            report.push_str(&format!(
-                "{lang}: {count} messages, precision {precision:.3}, recall {recall:.3}\n"
-            ));
-            totals.push((lang, count, precision, recall));
-        }
+        let (report, totals) = per_language_figures(data, "messages", &|fields| {
+            (detect(fields[0]).is_some(), fields[0].to_string())
+        });
+        let report = format!("{name}\n{report}");
         println!("{report}");
         for &(lang, _, precision, recall) in &totals {
             if !enforced.contains(&lang) {
