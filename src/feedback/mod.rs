@@ -217,7 +217,9 @@ fn no_noun_form(words: &[String]) -> Verdict {
     let noun = words.get(1).filter(|_| words[0] == "no")?;
     let prohibits = noun.chars().all(char::is_alphabetic)
         && !["way", "problem", "worries", "idea", "thanks", "need", "one"].contains(&noun.as_str());
-    prohibits.then_some(Some(false))
+    // "no emojis ever" is standing by itself.
+    let ever = words.get(2).is_some_and(|word| word == "ever");
+    prohibits.then_some(Some(ever))
 }
 
 /// Prohibitions of a behaviour: "don't use", "never start", "stop apologizing",
@@ -261,6 +263,25 @@ fn second_person_form(words: &[String]) -> Verdict {
         {
             return Some(Some(false));
         }
+    }
+    // "kamu selalu pakai bahasa sopan dong": in Indonesian chat a habit asked of "kamu" with
+    // a request particle is a directive; "you always use emojis" is a complaint, and "ya" is
+    // left out because it is a tag question as often ("kamu selalu jawab pakai inggris ya").
+    let habit = words
+        .get(1)
+        .is_some_and(|word| ["selalu", "always"].contains(&word.as_str()));
+    let after_habit = skip_habits(&words[1..]);
+    let asked = words
+        .last()
+        .is_some_and(|word| ["dong", "please"].contains(&word.as_str()));
+    if !answer_subject
+        && habit
+        && asked
+        && after_habit
+            .first()
+            .is_some_and(|verb| is_behaviour_verb(verb, after_habit))
+    {
+        return Some(Some(true));
     }
     Some(answer_subject.then_some(false))
 }
@@ -968,11 +989,13 @@ mod tests {
     }
 
     #[test]
-    fn a_condition_without_its_comma_still_scopes_a_directive() {
+    fn chat_forms_without_punctuation_still_make_directives() {
         for message in [
             "whenever i run the tests use the verbose flag",
             "klo aku kirim log jelasin penyebabnya aja",
             "each time u explain something give an example",
+            "km selalu pake bahasa sopan dong",
+            "no emoji ever pls",
         ] {
             assert!(detect(message).is_some(), "{message}");
         }
@@ -983,6 +1006,9 @@ mod tests {
             "kalau aku nanya gini kamu jawab apa",
             "each time i call my mom she answers in javanese",
             "every time you answer me i get confused lol",
+            "you always use emojis",
+            "kamu selalu jawab pakai bahasa inggris ya",
+            "stop with the noise outside lol",
         ] {
             assert_eq!(detect(message), None, "{message}");
         }
