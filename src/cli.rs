@@ -44,6 +44,7 @@ pub enum Command {
     CronRun {
         once: bool,
     },
+    Serve,
     CronFire {
         name: String,
     },
@@ -199,6 +200,7 @@ Scheduler:
   cron-disable NAME         disable a job
   cron-next EXPR            print the next fire times of a schedule
   cron-run [--once]         run the scheduler
+  serve                     run the scheduler (and the Telegram bot, once it is built)
   cron-fire NAME            run a job now
   cron-history [NAME]       past runs
 
@@ -408,6 +410,16 @@ schedulers on the same store. Runs one line of log per fire on stdout.
 
 Options:
       --once        run what is due now, then exit (for the system crontab)
+",
+    ),
+    (
+        "serve",
+        "\
+Usage: nanopy serve
+
+Runs the scheduler, as `cron-run` does, for one systemd unit. The Telegram bot of SPEC §13
+is not built yet: with `telegram` configured, serve says so once on stderr and runs the
+scheduler alone.
 ",
     ),
     (
@@ -641,6 +653,7 @@ impl Parser {
                 };
                 self.done(command)?
             }
+            "serve" => self.done(Command::Serve)?,
             "cron-fire" => Command::CronFire { name: self.one()? },
             "cron-history" => {
                 let limit = self.number("--limit")?.unwrap_or(20);

@@ -28,6 +28,7 @@ _nanopy() {
         cron-disable) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
         cron-next) opts="--at --in --every --tz --from -n -h --help" ;;
         cron-run) opts="--once -h --help" ;;
+        serve) opts="-h --help" ;;
         cron-fire) opts="-h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
         cron-history) opts="--limit --json -h --help"; names=$(nanopy cron-list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p') ;;
         notify) opts="-h --help" ;;

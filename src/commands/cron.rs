@@ -282,6 +282,17 @@ pub fn run(config: &Config, once: bool) -> Result<()> {
     }
 }
 
+/// `serve`: the scheduler, in the foreground. The Telegram bot is not built yet, and a
+/// configured one is named as missing rather than silently ignored.
+pub fn serve(config: &Config) -> Result<()> {
+    if config.telegram.is_some() {
+        crate::notice::warning(
+            "the Telegram bot is not in this build yet: `serve` runs the scheduler alone",
+        );
+    }
+    scheduler::run_daemon(&config.scheduler_db_path, job_work(config))
+}
+
 /// `cron-fire NAME`.
 pub fn fire(config: &Config, name: &str) -> Result<()> {
     if scheduler::fire_now(&config.scheduler_db_path, name, job_work(config).as_ref())? {

@@ -48,6 +48,7 @@ fn execute_with_config(command: Command, config: &Config) -> Result<()> {
             from,
         } => cron::next(&when, count, tz, from),
         Command::CronRun { once } => cron::run(config, once),
+        Command::Serve => cron::serve(config),
         Command::CronFire { name } => cron::fire(config, &name),
         Command::CronHistory { name, limit, json } => cron::history(config, name, limit, json),
         Command::MemoryGet { key } => memory::get(config, &key),

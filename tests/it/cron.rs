@@ -691,3 +691,51 @@ fn a_job_message_that_reads_like_feedback_teaches_no_rule() {
     wd.nanopy(&["cron-fire", "brief"]).run().success();
     wd.nanopy(&["rules"]).run().success().stdout_is("");
 }
+
+#[test]
+fn serve_runs_the_scheduler_and_stops_cleanly_on_sigterm() {
+    let (wd, server) = with_server("serve-scheduler", vec![Reply::text("served")]);
+    wd.add_job("due", "0 0 1 1 *");
+    set_next_fire(&wd, "due", unix_now());
+    let daemon = wd.nanopy(&["serve"]).spawn();
+    wait_for("serve to fire the job", Duration::from_secs(6), || {
+        wd.history("due")
+            .first()
+            .is_some_and(|run| run["status"] == "ok")
+    });
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = daemon.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("served"));
+    assert_eq!(server.requests().len(), 1);
+    // Without `telegram` configured there is nothing to warn about.
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("Telegram"));
+}
+
+#[test]
+fn serve_with_telegram_configured_says_the_bot_is_not_built_and_still_schedules() {
+    let wd = Workdir::new("serve-telegram");
+    wd.config(r#"{"telegram": {"token_env": "TG_TOKEN", "allow": [1]}}"#);
+    let daemon = wd.nanopy(&["serve"]).env("TG_TOKEN", "123:abc").spawn();
+    let lock = wd.path("jobs.sqlite.daemon.lock");
+    let pid = daemon.id().to_string();
+    wait_for("serve's scheduler lock", Duration::from_secs(5), || {
+        std::fs::read_to_string(&lock).is_ok_and(|text| text == pid)
+    });
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let output = daemon.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: the Telegram bot is not in this build yet"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("123:abc"));
+}
