@@ -483,11 +483,7 @@ fn sigterm_lets_the_running_job_finish() {
     wait_for("the run to start", Duration::from_secs(5), || {
         !server.requests().is_empty()
     });
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&daemon);
     let output = daemon.wait_with_output().unwrap();
     assert_eq!(
         output.status.code(),
@@ -703,11 +699,7 @@ fn serve_runs_the_scheduler_and_stops_cleanly_on_sigterm() {
             .first()
             .is_some_and(|run| run["status"] == "ok")
     });
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&daemon);
     let output = daemon.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("served"));
@@ -726,10 +718,7 @@ fn serve_with_telegram_configured_says_the_bot_is_not_built_and_still_schedules(
     wait_for("serve's scheduler lock", Duration::from_secs(5), || {
         std::fs::read_to_string(&lock).is_ok_and(|text| text == pid)
     });
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    terminate(&daemon);
     let output = daemon.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -738,4 +727,13 @@ fn serve_with_telegram_configured_says_the_bot_is_not_built_and_still_schedules(
         "{stderr}"
     );
     assert!(!stderr.contains("123:abc"));
+}
+
+/// Sends SIGTERM to a child, as systemd stops a unit.
+fn terminate(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
