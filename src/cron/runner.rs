@@ -707,17 +707,7 @@ mod tests {
             id: 0,
             def: JobDef {
                 name: name.into(),
-                message: "m".into(),
-                spec: Spec::Cron("0 7 * * *".into()),
-                tz: "UTC".into(),
-                grace_secs: 600,
-                notify: None,
-                model: None,
-                provider: None,
-                session: None,
-                tools: true,
-                reporting: Default::default(),
-                files: Vec::new(),
+                ..def(Spec::Cron("0 7 * * *".into()), 600)
             },
             enabled,
             next_fire,

@@ -3,7 +3,6 @@
 //! other end is retried.
 
 use super::{Failure, Letter};
-use crate::child::{Ran, Trouble};
 use std::process::Command;
 use std::time::Duration;
 
@@ -22,21 +21,5 @@ pub fn send(command: &str, target: &str, letter: &Letter) -> Result<(), Failure>
         COMMAND_TIMEOUT,
         0,
     );
-    let retry = |error: String| Failure::Retry { error, after: None };
-    match ran {
-        Ok(Ran {
-            status: Some(status),
-            ..
-        }) if status.success() => Ok(()),
-        Ok(Ran {
-            status: Some(status),
-            ..
-        }) => Err(retry(format!("the command exited with {status}"))),
-        Ok(Ran { status: None, .. }) => Err(retry(format!(
-            "the command took longer than {}s and was stopped",
-            COMMAND_TIMEOUT.as_secs()
-        ))),
-        Err(Trouble::Start(error)) => Err(retry(format!("cannot run the command: {error}"))),
-        Err(Trouble::Wait(error)) => Err(retry(format!("cannot wait for the command: {error}"))),
-    }
+    super::child_result(ran, "the command", COMMAND_TIMEOUT)
 }

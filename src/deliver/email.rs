@@ -2,7 +2,6 @@
 //! (msmtp, ssmtp, Postfix and Exim all provide that command); its exit status is the result.
 
 use super::{Failure, Letter, mime};
-use crate::child::{Ran, Trouble};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -36,35 +35,7 @@ pub fn send(
         SENDMAIL_TIMEOUT,
         4096,
     );
-    let retry = |error: String| Failure::Retry { error, after: None };
-    match ran {
-        Ok(Ran {
-            status: Some(status),
-            ..
-        }) if status.success() => Ok(()),
-        Ok(Ran {
-            status: Some(status),
-            stderr,
-            ..
-        }) => {
-            let said = String::from_utf8_lossy(&stderr.bytes);
-            let said = said
-                .lines()
-                .rfind(|line| !line.trim().is_empty())
-                .unwrap_or("");
-            Err(retry(
-                format!("`{program}` exited with {status}: {}", said.trim())
-                    .trim_end_matches(": ")
-                    .to_string(),
-            ))
-        }
-        Ok(Ran { status: None, .. }) => Err(retry(format!(
-            "`{program}` took longer than {}s and was stopped",
-            SENDMAIL_TIMEOUT.as_secs()
-        ))),
-        Err(Trouble::Start(error)) => Err(retry(format!("cannot run `{program}`: {error}"))),
-        Err(Trouble::Wait(error)) => Err(retry(format!("cannot wait for `{program}`: {error}"))),
-    }
+    super::child_result(ran, &format!("`{program}`"), SENDMAIL_TIMEOUT)
 }
 
 /// The message: headers, then the text in quoted-printable UTF-8.

@@ -183,6 +183,46 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_string())
 }
 
+/// How a delivery's child process (a `command` target, `sendmail`) ended, as a delivery
+/// result: exit 0 is sent; any other end is worth a retry, named with `what` and the last line
+/// the child wrote on stderr, when it was captured.
+fn child_result(
+    ran: Result<crate::child::Ran, crate::child::Trouble>,
+    what: &str,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    use crate::child::{Ran, Trouble};
+    let retry = |error: String| Failure::Retry { error, after: None };
+    match ran {
+        Ok(Ran {
+            status: Some(status),
+            ..
+        }) if status.success() => Ok(()),
+        Ok(Ran {
+            status: Some(status),
+            stderr,
+            ..
+        }) => {
+            let said = String::from_utf8_lossy(&stderr.bytes);
+            let said = said
+                .lines()
+                .rfind(|line| !line.trim().is_empty())
+                .unwrap_or("");
+            Err(retry(
+                format!("{what} exited with {status}: {}", said.trim())
+                    .trim_end_matches(": ")
+                    .to_string(),
+            ))
+        }
+        Ok(Ran { status: None, .. }) => Err(retry(format!(
+            "{what} took longer than {}s and was stopped",
+            timeout.as_secs()
+        ))),
+        Err(Trouble::Start(error)) => Err(retry(format!("cannot run {what}: {error}"))),
+        Err(Trouble::Wait(error)) => Err(retry(format!("cannot wait for {what}: {error}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
