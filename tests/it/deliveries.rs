@@ -296,6 +296,19 @@ fn add_job(wd: &Workdir, name: &str, extra: &[&str]) {
     wd.nanopy(&args).run().success();
 }
 
+/// A workdir whose provider answers with `replies` and whose target `hook` is a webhook to a
+/// fake answering with `hook_replies`: (workdir, provider, hook).
+fn with_hook(
+    name: &str,
+    replies: Vec<Reply>,
+    hook_replies: Vec<Reply>,
+) -> (Workdir, FakeServer, FakeServer) {
+    let hook = FakeServer::start(hook_replies);
+    let targets = json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}});
+    let (wd, provider) = job_setup(name, replies, targets, json!({}));
+    (wd, provider, hook)
+}
+
 fn history(wd: &Workdir, job: &str) -> Vec<Value> {
     wd.nanopy(&["cron-history", job, "--json"])
         .run()
@@ -322,12 +335,10 @@ fn make_due(wd: &Workdir) {
 
 #[test]
 fn a_jobs_run_is_delivered_once_and_cron_history_shows_it() {
-    let hook = FakeServer::start(vec![ok()]);
-    let (wd, _provider) = job_setup(
+    let (wd, _provider, hook) = with_hook(
         "job-deliver",
         vec![Reply::text("Disk is at 40%.")],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
+        vec![ok()],
     );
     add_job(&wd, "disk", &["--to", "hook"]);
     wd.nanopy(&["cron-fire", "disk"]).run().success();
@@ -354,12 +365,10 @@ fn a_jobs_run_is_delivered_once_and_cron_history_shows_it() {
 
 #[test]
 fn notify_on_picks_the_statuses_that_deliver() {
-    let hook = FakeServer::start(vec![ok()]);
-    let (wd, _provider) = job_setup(
+    let (wd, _provider, hook) = with_hook(
         "job-notify-on",
         vec![Reply::text("fine"), Reply::error(401, "bad key")],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
+        vec![ok()],
     );
     add_job(&wd, "watch", &["--to", "hook", "--notify-on", "failed"]);
     wd.nanopy(&["cron-fire", "watch"]).run().success();
@@ -402,13 +411,7 @@ fn notify_on_picks_the_statuses_that_deliver() {
 
 #[test]
 fn a_check_that_exits_1_makes_a_quiet_run_with_no_request() {
-    let hook = FakeServer::start(vec![ok()]);
-    let (wd, provider) = job_setup(
-        "job-check-quiet",
-        vec![],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
-    );
+    let (wd, provider, hook) = with_hook("job-check-quiet", vec![], vec![ok()]);
     add_job(
         &wd,
         "disk",
@@ -476,15 +479,13 @@ fn a_check_that_exits_0_gives_its_output_to_the_turn_and_others_fail_the_run() {
 
 #[test]
 fn a_quiet_job_answering_nothing_to_report_is_a_quiet_run() {
-    let hook = FakeServer::start(vec![ok()]);
-    let (wd, provider) = job_setup(
+    let (wd, provider, hook) = with_hook(
         "job-quiet",
         vec![
             Reply::text("NOTHING_TO_REPORT."),
             Reply::text("Backup failed twice."),
         ],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
+        vec![ok()],
     );
     add_job(&wd, "backup", &["--quiet", "--to", "hook"]);
     wd.nanopy(&["cron-fire", "backup"]).run().success();
@@ -510,16 +511,14 @@ fn a_quiet_job_answering_nothing_to_report_is_a_quiet_run() {
 
 #[test]
 fn a_target_that_is_down_is_retried_until_it_comes_back() {
-    let hook = FakeServer::start(vec![
-        Reply::error(503, "restarting"),
-        Reply::error(503, "still"),
-        ok(),
-    ]);
-    let (wd, _provider) = job_setup(
+    let (wd, _provider, hook) = with_hook(
         "job-retry",
         vec![Reply::text("report")],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
+        vec![
+            Reply::error(503, "restarting"),
+            Reply::error(503, "still"),
+            ok(),
+        ],
     );
     add_job(&wd, "daily", &["--to", "hook"]);
     let before = crate::support::unix_now();
@@ -558,19 +557,18 @@ fn a_target_that_is_down_is_retried_until_it_comes_back() {
 
 #[test]
 fn retry_after_is_honoured_and_a_bad_request_fails_at_once() {
-    let hook = FakeServer::start(vec![
-        Reply::Raw {
-            status: 429,
-            headers: vec![("Retry-After".into(), "600".into())],
-            body: b"slow down".to_vec(),
-        },
-        Reply::error(400, "no such topic"),
-    ]);
-    let (wd, _provider) = job_setup(
+    // The hook stays bound so that it keeps answering; its answers are checked in the history.
+    let (wd, _provider, _hook) = with_hook(
         "job-retry-after",
         vec![Reply::text("a"), Reply::text("b")],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
+        vec![
+            Reply::Raw {
+                status: 429,
+                headers: vec![("Retry-After".into(), "600".into())],
+                body: b"slow down".to_vec(),
+            },
+            Reply::error(400, "no such topic"),
+        ],
     );
     add_job(&wd, "j", &["--to", "hook"]);
     let before = crate::support::unix_now();
@@ -593,13 +591,7 @@ fn retry_after_is_honoured_and_a_bad_request_fails_at_once() {
 
 #[test]
 fn a_delivery_cut_off_by_a_kill_is_sent_by_the_next_scheduler_exactly_once() {
-    let hook = FakeServer::start(vec![ok(), ok()]);
-    let (wd, _provider) = job_setup(
-        "job-killed",
-        vec![Reply::text("r")],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
-    );
+    let (wd, _provider, hook) = with_hook("job-killed", vec![Reply::text("r")], vec![ok(), ok()]);
     add_job(&wd, "j", &["--to", "hook"]);
     wd.nanopy(&["cron-fire", "j"]).run().success();
     // As if the sender died after the run's commit: the claim is there, its time is up.
@@ -789,13 +781,7 @@ fn telegram_retry_after_is_honoured_for_a_jobs_delivery() {
 
 #[test]
 fn a_store_written_before_deliveries_migrates_and_its_jobs_deliver() {
-    let hook = FakeServer::start(vec![ok()]);
-    let (wd, provider) = job_setup(
-        "job-v1-store",
-        vec![Reply::text("digest")],
-        json!({"hook": {"webhook": format!("{}/hook", hook.base_url())}}),
-        json!({}),
-    );
+    let (wd, provider, hook) = with_hook("job-v1-store", vec![Reply::text("digest")], vec![ok()]);
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jobs-v1.sqlite"),
         wd.path("jobs.sqlite"),
