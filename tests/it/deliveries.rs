@@ -309,16 +309,6 @@ fn with_hook(
     (wd, provider, hook)
 }
 
-fn history(wd: &Workdir, job: &str) -> Vec<Value> {
-    wd.nanopy(&["cron-history", job, "--json"])
-        .run()
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 fn store(wd: &Workdir) -> rusqlite::Connection {
     rusqlite::Connection::open(wd.path("jobs.sqlite")).unwrap()
 }
@@ -349,7 +339,7 @@ fn a_jobs_run_is_delivered_once_and_cron_history_shows_it() {
     );
     assert_eq!(sent["text"], "Disk is at 40%.");
     assert!(sent["started_at"].is_string());
-    let runs = history(&wd, "disk");
+    let runs = wd.history("disk");
     assert_eq!(
         runs[0]["deliveries"],
         json!([{"target": "hook", "state": "sent", "attempts": 1, "error": null}])
@@ -426,7 +416,7 @@ fn a_check_that_exits_1_makes_a_quiet_run_with_no_request() {
     );
     wd.nanopy(&["cron-fire", "disk"]).run().success();
     assert!(provider.requests().is_empty(), "no provider call");
-    let runs = history(&wd, "disk");
+    let runs = wd.history("disk");
     assert_eq!(runs[0]["status"], "quiet");
     assert_eq!(hook.requests()[0].json()["text"], "all fine\n");
     assert_eq!(hook.requests()[0].json()["status"], "quiet");
@@ -460,7 +450,7 @@ fn a_check_that_exits_0_gives_its_output_to_the_turn_and_others_fail_the_run() {
     .run()
     .success();
     wd.nanopy(&["cron-fire", "disk"]).run().status(1);
-    let runs = history(&wd, "disk");
+    let runs = wd.history("disk");
     assert_eq!(runs[0]["status"], "failed");
     assert!(
         runs[0]["error"]
@@ -496,7 +486,7 @@ fn a_quiet_job_answering_nothing_to_report_is_a_quiet_run() {
             .unwrap()
             .contains("answer exactly NOTHING_TO_REPORT")
     );
-    assert_eq!(history(&wd, "backup")[0]["status"], "quiet");
+    assert_eq!(wd.history("backup")[0]["status"], "quiet");
     assert!(
         hook.requests().is_empty(),
         "quiet is not in the default --notify-on"
@@ -505,7 +495,7 @@ fn a_quiet_job_answering_nothing_to_report_is_a_quiet_run() {
     assert_eq!(logged[0]["outcome"], "quiet");
     assert_eq!(logged[0]["approvals"], json!([]));
     wd.nanopy(&["cron-fire", "backup"]).run().success();
-    assert_eq!(history(&wd, "backup")[0]["status"], "ok");
+    assert_eq!(wd.history("backup")[0]["status"], "ok");
     assert_eq!(hook.requests()[0].json()["text"], "Backup failed twice.");
 }
 
@@ -527,7 +517,7 @@ fn a_target_that_is_down_is_retried_until_it_comes_back() {
         .success()
         .stderr_has("delivery to `hook` failed: HTTP 503")
         .stderr_has("restarting");
-    let first = &history(&wd, "daily")[0]["deliveries"][0];
+    let first = &wd.history("daily")[0]["deliveries"][0];
     assert_eq!(
         (first["state"].as_str(), first["attempts"].as_i64()),
         (Some("pending"), Some(1))
@@ -544,10 +534,10 @@ fn a_target_that_is_down_is_retried_until_it_comes_back() {
     assert_eq!(hook.requests().len(), 1);
     make_due(&wd);
     wd.nanopy(&["cron-run", "--once"]).run().success();
-    assert_eq!(history(&wd, "daily")[0]["deliveries"][0]["attempts"], 2);
+    assert_eq!(wd.history("daily")[0]["deliveries"][0]["attempts"], 2);
     make_due(&wd);
     wd.nanopy(&["cron-run", "--once"]).run().success();
-    let last = &history(&wd, "daily")[0]["deliveries"][0];
+    let last = &wd.history("daily")[0]["deliveries"][0];
     assert_eq!(
         (last["state"].as_str(), last["attempts"].as_i64()),
         (Some("sent"), Some(3))
@@ -581,7 +571,7 @@ fn retry_after_is_honoured_and_a_bad_request_fails_at_once() {
         "Retry-After 600 beats the 1-minute wait"
     );
     wd.nanopy(&["cron-fire", "j"]).run().success();
-    let failed = &history(&wd, "j")[0]["deliveries"][0];
+    let failed = &wd.history("j")[0]["deliveries"][0];
     assert_eq!(failed["state"], "failed");
     assert!(
         failed["error"].as_str().unwrap().contains("HTTP 400"),
@@ -608,7 +598,7 @@ fn a_delivery_cut_off_by_a_kill_is_sent_by_the_next_scheduler_exactly_once() {
         assert!(child.wait().unwrap().success());
     }
     assert_eq!(hook.requests().len(), 2, "the first send and one resend");
-    assert_eq!(history(&wd, "j")[0]["deliveries"][0]["state"], "sent");
+    assert_eq!(wd.history("j")[0]["deliveries"][0]["state"], "sent");
 }
 
 #[test]
@@ -641,7 +631,7 @@ fn quiet_hours_hold_deliveries_but_never_pings() {
         ["/v1/hc/start", "/v1/hc"],
         "pings go out; the webhook waits"
     );
-    let held = &history(&wd, "j")[0]["deliveries"];
+    let held = &wd.history("j")[0]["deliveries"];
     assert_eq!(held[0]["state"], "held");
     assert_eq!(held[1]["state"], "sent");
     // The window ends (here: the config drops it): the held delivery goes out.
@@ -688,7 +678,7 @@ fn a_failed_run_pings_fail_and_notify_runs_through_the_outbox() {
             .unwrap()
             .contains("bad key")
     );
-    let deliveries = &history(&wd, "j")[0]["deliveries"];
+    let deliveries = &wd.history("j")[0]["deliveries"];
     assert_eq!(deliveries.as_array().unwrap().len(), 2);
 }
 
@@ -793,7 +783,7 @@ fn a_store_written_before_deliveries_migrates_and_its_jobs_deliver() {
     wd.nanopy(&["cron-fire", "daily-digest"]).run().success();
     assert_eq!(provider.requests().len(), 1);
     assert_eq!(hook.requests()[0].json()["job"], "daily-digest");
-    let runs = history(&wd, "daily-digest");
+    let runs = wd.history("daily-digest");
     assert_eq!(runs.len(), 2, "the old run is kept");
     assert_eq!(runs[1]["deliveries"], json!([]));
     let version: i64 = store(&wd)
@@ -858,7 +848,7 @@ fn a_run_cut_short_by_a_stop_is_delivered_as_interrupted_at_the_next_start() {
             .any(|request| request.path.ends_with("/hc/fail"))
     );
     assert!(provider.requests().is_empty(), "the job itself is not due");
-    let run = &history(&wd, "backup")[0];
+    let run = &wd.history("backup")[0];
     assert_eq!(run["status"], "interrupted");
     assert_eq!(run["deliveries"][0]["state"], "sent");
     assert_eq!(run["deliveries"][1]["state"], "sent");
