@@ -3,7 +3,6 @@
 
 use crate::support::{FakeServer, Reply, with_server};
 use serde_json::json;
-use std::time::Duration;
 
 #[test]
 fn a_think_block_and_reasoning_fields_are_never_shown_stored_or_sent_back() {
@@ -45,16 +44,7 @@ fn a_streamed_think_block_split_across_chunks_is_held_back() {
         "\n\nHel",
         "lo.",
     ];
-    let mut events: Vec<String> = pieces
-        .iter()
-        .map(|piece| json!({"choices": [{"delta": {"content": piece}}]}).to_string())
-        .collect();
-    events.push("[DONE]".into());
-    let stream = Reply::Sse {
-        events,
-        pause: Duration::from_millis(10),
-    };
-    let (wd, _server) = with_server("think-stream", vec![stream]);
+    let (wd, _server) = with_server("think-stream", vec![Reply::stream(&pieces)]);
     wd.nanopy(&["agent", "--stream", "hi"])
         .run()
         .success()
@@ -100,14 +90,10 @@ fn prose_around_a_call_or_an_unknown_tool_stays_text() {
     let prose =
         "I will look it up.\n<tool_call>{\"name\": \"time\", \"arguments\": {}}</tool_call>";
     let unknown = "{\"name\": \"rm_everything\", \"arguments\": {}}";
-    let streamed = Reply::Sse {
-        events: vec![
-            json!({"choices": [{"delta": {"content": unknown}}]}).to_string(),
-            "[DONE]".into(),
-        ],
-        pause: Duration::from_millis(5),
-    };
-    let (wd, server) = with_server("text-call-not", vec![reply_content(prose), streamed]);
+    let (wd, server) = with_server(
+        "text-call-not",
+        vec![reply_content(prose), Reply::stream(&[unknown])],
+    );
     wd.nanopy(&["agent", "what time?"])
         .run()
         .success()
@@ -126,27 +112,9 @@ fn a_streamed_call_written_as_text_is_not_printed_and_runs() {
         "_call>\n{\"name\": \"memory_",
         "set\", \"arguments\": {\"key\": \"k\", \"value\": \"v\"}}\n</tool_call>",
     ];
-    let mut events: Vec<String> = pieces
-        .iter()
-        .map(|piece| json!({"choices": [{"delta": {"content": piece}}]}).to_string())
-        .collect();
-    events.push("[DONE]".into());
-    let answer = vec![
-        json!({"choices": [{"delta": {"content": "Saved."}}]}).to_string(),
-        "[DONE]".into(),
-    ];
     let (wd, _server) = with_server(
         "text-call-stream",
-        vec![
-            Reply::Sse {
-                events,
-                pause: Duration::from_millis(5),
-            },
-            Reply::Sse {
-                events: answer,
-                pause: Duration::from_millis(5),
-            },
-        ],
+        vec![Reply::stream(&pieces), Reply::stream(&["Saved."])],
     );
     wd.nanopy(&["agent", "--stream", "save it"])
         .run()
