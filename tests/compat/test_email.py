@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+from harness import Checks, free_port
+
 SERVER = r'''
 import asyncio, sys
 from aiosmtpd.controller import Controller
@@ -36,12 +38,6 @@ controller.stop()
 '''
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     binary, python = os.path.abspath(sys.argv[1]), sys.argv[2]
     home = tempfile.mkdtemp(prefix="nanopy-email-")
@@ -60,16 +56,8 @@ def main():
         json.dump({"targets": {"ops": {"email": "ops@example.com",
                                        "sendmail": "msmtp -C %s" % msmtprc}}}, f)
     env = dict(os.environ, NANOPYBOT_HOME=home)
-    passed, failed = 0, 0
-
-    def check(name, condition, detail=""):
-        nonlocal passed, failed
-        if condition:
-            passed += 1
-            print("ok   %s" % name)
-        else:
-            failed += 1
-            print("FAIL %s %s" % (name, detail))
+    checks = Checks()
+    check = checks.check
 
     text = "Disk /dev/sda1 is 93% full — prüfen, bitte.\nSecond line."
     run = subprocess.run([binary, "notify", "ops", text], env=env, capture_output=True,
@@ -118,8 +106,7 @@ def main():
     check("with the SMTP server down the delivery is pending, to be retried",
           delivery["state"] == "pending" and delivery["attempts"] == 1
           and "msmtp" in (delivery["error"] or ""), delivery)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    checks.finish()
 
 
 if __name__ == "__main__":

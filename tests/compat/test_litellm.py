@@ -7,21 +7,16 @@ Usage: test_litellm.py NANOPY_BINARY LITELLM_EXECUTABLE
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from harness import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MASTER_KEY = "sk-nanopy-compat-master"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_proxy(litellm, port):

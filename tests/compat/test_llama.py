@@ -7,18 +7,13 @@ always) must come back as text. Usage: test_llama.py NANOPY_BINARY LLAMA_SERVER 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import Checks, free_port
 
 
 def start(server, model, port):
@@ -49,16 +44,8 @@ def main():
         json.dump({"provider": {"base_url": "http://127.0.0.1:%d/v1" % port, "model": "smollm2",
                                 "timeout_secs": 300, "max_retries": 0}}, f)
     env = dict(os.environ, NANOPYBOT_HOME=home)
-    passed, failed = 0, 0
-
-    def check(name, condition, detail=""):
-        nonlocal passed, failed
-        if condition:
-            passed += 1
-            print("ok   %s" % name)
-        else:
-            failed += 1
-            print("FAIL %s %s" % (name, detail))
+    checks = Checks()
+    check = checks.check
 
     try:
         run = subprocess.run([binary, "agent", "--no-tools", "--schema", "name, age int",
@@ -83,8 +70,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    checks.finish()
 
 
 if __name__ == "__main__":

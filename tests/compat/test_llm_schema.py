@@ -11,6 +11,8 @@ import sys
 import tempfile
 import threading
 
+from harness import Checks
+
 CASES = [
     "name, age int, bio: one line about them",
     "title\nscore float: between 0 and 1, inclusive\ndone bool",
@@ -67,7 +69,7 @@ def main():
         json.dump({"provider": {"base_url": "http://127.0.0.1:%d/v1" % server.server_port,
                                 "model": "m", "max_retries": 0}}, f)
     env = dict(os.environ, NANOPYBOT_HOME=home)
-    passed, failed = 0, 0
+    checks = Checks()
     for case in CASES:
         for multi in (False, True):
             expected = json.loads(subprocess.run(
@@ -78,17 +80,10 @@ def main():
             run = subprocess.run([binary, "agent", "--no-tools", flag, case, "go"], env=env,
                                  capture_output=True, text=True)
             ok = run.returncode == 0 and loosen(captured[-1]) == expected
-            name = "%s %r matches llm" % (flag, case)
-            if ok:
-                passed += 1
-                print("ok   " + name)
-            else:
-                failed += 1
-                print("FAIL %s\n  nanopy: %s\n  llm:    %s\n  %s" % (
-                    name, json.dumps(loosen(captured[-1]) if captured else None),
-                    json.dumps(expected), run.stderr))
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+            checks.check("%s %r matches llm" % (flag, case), ok, "\n  nanopy: %s\n  llm:    %s\n  %s" % (
+                json.dumps(loosen(captured[-1]) if captured else None), json.dumps(expected),
+                run.stderr))
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ import http.server
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+
+from harness import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,12 +49,6 @@ class Checks:
         else:
             self.failed += 1
             print("FAIL %s\n     %s" % (name, str(detail)[:1500]))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakeModel:
