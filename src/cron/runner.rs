@@ -274,14 +274,8 @@ impl Scheduler {
     fn open(store_path: &Path, work: Arc<dyn Work>) -> Result<Scheduler> {
         let mut store = Store::open(store_path)?;
         let now = unix_seconds(SystemTime::now());
-        let jobs = store.jobs()?;
         // A run cut short still reaches its targets, as `interrupted`.
-        let deliveries = |name: &str| {
-            jobs.iter()
-                .find(|job| job.def.name == name)
-                .map(|job| work.deliveries(job, RunStatus::Interrupted, now))
-                .unwrap_or_default()
-        };
+        let deliveries = |job: &Job| work.deliveries(job, RunStatus::Interrupted, now);
         let interrupted = store.mark_interrupted(&owner::is_alive, now, &deliveries)?;
         if interrupted > 0 {
             crate::notice::warning(&format!(

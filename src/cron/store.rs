@@ -902,13 +902,13 @@ impl Store {
         self.finish_run(run, status, None, Some(note), now)
     }
 
-    /// Marks runs left `running` by processes that no longer exist as `interrupted`;
-    /// returns how many.
+    /// Marks runs left `running` by processes that no longer exist as `interrupted`, with the
+    /// deliveries `deliveries` says such a run of its job makes; returns how many.
     pub fn mark_interrupted(
         &mut self,
         is_alive: &dyn Fn(&str) -> bool,
         now: i64,
-        deliveries: &dyn Fn(&str) -> Vec<NewDelivery>,
+        deliveries: &dyn Fn(&Job) -> Vec<NewDelivery>,
     ) -> Result<usize> {
         let path = self.db.path.clone();
         let stale: Vec<(i64, Option<String>, String)> = {
@@ -931,7 +931,11 @@ impl Store {
                 continue;
             }
             // Its deliveries are due at once, for whichever scheduler sends next.
-            let due: Vec<NewDelivery> = deliveries(&job)
+            // A job removed since has no targets left to tell.
+            let made = self
+                .job(&job)?
+                .map_or_else(Vec::new, |job| deliveries(&job));
+            let due: Vec<NewDelivery> = made
                 .into_iter()
                 .map(|delivery| NewDelivery {
                     held_until: Some(delivery.held_until.unwrap_or(now)),
