@@ -87,8 +87,8 @@ pub(super) const ANSWER_NOUNS: &[&str] = &[
 
 /// Words that open a clause about a condition or an occasion: `if I …, answer …`.
 pub(super) const CONDITION_OPENERS: &[&str] = &[
-    "if", "when", "whenever", "before", "after", "once", "kalau", "kalo", "klo", "jika", "bila",
-    "apabila", "kapanpun", "sebelum", "sesudah", "setelah", "tiap", "setiap",
+    "if", "when", "whenever", "before", "after", "once", "kalau", "jika", "bila", "apabila",
+    "kapanpun", "sebelum", "sesudah", "setelah", "tiap", "setiap",
 ];
 
 /// Openers of a leading scope phrase that a directive follows: "in each reply, …",
@@ -245,7 +245,6 @@ pub(super) const BEHAVIOUR_VERBS: &[&str] = &[
     "memberi",
     "memberikan",
     "kasih",
-    "kasi",
     "ngasih",
     "sebut",
     "sebutkan",
@@ -343,11 +342,8 @@ pub(super) const PROHIBITIONS: &[&str] = &[
     "janganlah",
     "jangan",
     "nggak usah",
-    "ngga usah",
     "gak usah",
     "ga usah",
-    "gausah",
-    "gaush",
     "tidak usah",
     "tak usah",
     "nggak perlu",
@@ -364,8 +360,6 @@ pub(super) const PROHIBITIONS: &[&str] = &[
     "no need to",
     "you don't need to",
     "you dont need to",
-    "u dont need to",
-    "u don't need to",
     "you do not need to",
     "not",
     "avoid",
@@ -381,9 +375,6 @@ pub(super) const HABITS: &[&str] = &[
 /// Politeness, discourse markers and particles around an instruction.
 pub(super) const FILLER: &[&str] = &[
     "please",
-    "pls",
-    "plz",
-    "plis",
     "kindly",
     "ok",
     "okay",
@@ -454,8 +445,6 @@ pub(super) const POLITE_FRAMES: &[&str] = &[
     "would you",
     "could you",
     "can you",
-    "could u",
-    "can u",
     "will you please",
     "bisa nggak",
     "bisa gak",
@@ -500,8 +489,7 @@ pub(super) const DESIRE_FRAMES: &[&str] = &[
 ];
 
 /// The assistant as the subject of a sentence.
-pub(super) const SECOND_PERSON: &[&str] =
-    &["you", "u", "kamu", "anda", "kau", "lu", "lo", "engkau"];
+pub(super) const SECOND_PERSON: &[&str] = &["you", "kamu", "anda", "kau", "lu", "lo", "engkau"];
 /// Modals that make "you …" an instruction rather than a description.
 pub(super) const MODALS: &[&str] = &[
     "should", "must", "need", "have", "will", "shall", "harus", "wajib", "mesti", "perlu",
@@ -579,8 +567,6 @@ pub(super) const POLITE_CONDITIONS: &[&str] = &[
     "when you can",
     "kalau bisa",
     "kalau sempat",
-    "kalo bisa",
-    "kalo sempat",
     "jika bisa",
     "kalau boleh",
 ];

@@ -1014,6 +1014,39 @@ mod tests {
         }
     }
 
+    /// The grammar's word lists are matched against words the spelling step has written out,
+    /// so a list entry holding shorthand ("klo", "pls") could never match.
+    #[test]
+    fn no_word_list_holds_shorthand_the_spelling_step_rewrites() {
+        let lists: &[&[&str]] = &[
+            TIME_SCOPES,
+            QUANTIFIER_SCOPES,
+            ANSWER_NOUNS,
+            CONDITION_OPENERS,
+            SCOPE_PREPOSITIONS,
+            SCOPE_QUANTIFIERS,
+            BEHAVIOUR_VERBS,
+            PERSON_VERBS,
+            ME,
+            PROHIBITIONS,
+            HABITS,
+            FILLER,
+            POLITE_FRAMES,
+            DESIRE_FRAMES,
+            SECOND_PERSON,
+            MODALS,
+            QUESTION_WORDS,
+            ONE_OFF,
+            POLITE_CONDITIONS,
+            FIRST_PERSON,
+        ];
+        for phrase in lists.iter().flat_map(|list| list.iter()) {
+            for word in phrase.split(' ') {
+                assert_eq!(spelling::written(word), [word], "`{phrase}` in a word list");
+            }
+        }
+    }
+
     #[test]
     fn rules_are_capped_at_500_characters() {
         let long = format!("rule: {}", "x".repeat(800));

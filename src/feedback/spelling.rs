@@ -35,7 +35,6 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("tlg", "tolong"),
     ("tolongin", "tolong"),
     ("jwb", "jawab"),
-    ("jawabnya", "jawab"),
     ("bhs", "bahasa"),
     ("lg", "lagi"),
     ("lgi", "lagi"),
