@@ -142,8 +142,10 @@ struct Scheduler {
 /// `cron-run`: fires jobs until SIGINT or SIGTERM, then lets running jobs finish (bounded by
 /// [`SHUTDOWN_WAIT`]; a second signal exits at once). A second daemon on the store is refused.
 pub fn run_daemon(store_path: &Path, work: Arc<dyn Work>) -> Result<()> {
-    let daemon = Daemon::start(store_path, work)?;
+    // Signals first: a SIGTERM while the daemon starts (systemd stopping a unit it just
+    // started) asks for a clean stop instead of killing it by the default action.
     let stop = Stop::on_signals()?;
+    let daemon = Daemon::start(store_path, work)?;
     service::run(vec![Box::new(daemon)], &stop, SHUTDOWN_WAIT)
 }
 
